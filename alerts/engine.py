@@ -1,0 +1,374 @@
+"""The alert engine: rules → lifecycle → mute → group → per-receiver delivery.
+
+    engine = AlertEngine(rules, receivers, silences, inhibit_rules, clock=utcnow,
+                         client=httpx.AsyncClient(), registry=registry,
+                         dead_letter=produce_dead_letter)
+    engine.restore(table_values)          # after partitions are assigned
+    await engine.start()
+    engine.evaluate(snapshot)             # on every KPI change and on a timer
+    for fp, state in engine.take_changes().items():
+        ...                               # table[fp] = state, or del table[fp] if None
+    await engine.stop()
+
+Lifecycle transitions run on the KPI clock (`snapshot.at`); grouping,
+repeat intervals and the notification log run on the injected `clock`. All
+methods must be called from the event loop the engine was started on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from prometheus_client import CollectorRegistry
+
+from alerts import lifecycle
+from alerts.config import InhibitRule as InhibitRuleConfig
+from alerts.config import Receiver, Rule, Silence
+from alerts.engine_config import ReceiverSet, rule_identity
+from alerts.fingerprint import fingerprint
+from alerts.grouping import Groups, GroupTimer, group_labels
+from alerts.lifecycle import AlertState
+from alerts.metrics import AlertStatesCollector, NotifyMetrics
+from alerts.mute import Muter, MuteStatus
+from alerts.notification import Notification
+from alerts.pipeline import Clock, DeadLetterSink
+from alerts.receivers.base import Notifier
+from alerts.rules import RuleEvaluator
+from alerts.silences import SilenceStore
+from alerts.snapshot import KpiSample, KpiSnapshot
+from alerts.views import alert_json, alert_view
+
+log = logging.getLogger(__name__)
+
+
+class AlertEngine:
+    """Evaluate rules, keep alert state, and hand notifications to receiver workers."""
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        receivers: Sequence[Receiver],
+        silences: Sequence[Silence] = (),
+        inhibit_rules: Sequence[InhibitRuleConfig] = (),
+        *,
+        clock: Clock,
+        client: httpx.AsyncClient,
+        registry: CollectorRegistry,
+        dead_letter: DeadLetterSink,
+        external_url: str = "",
+        stale_after: timedelta = timedelta(minutes=5),
+        resolved_retention: timedelta = timedelta(minutes=15),
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._clock = clock
+        self.external_url = external_url
+        self.stale_after = stale_after
+        self.resolved_retention = resolved_retention
+        self._states: dict[str, AlertState] = {}
+        self._changed: set[str] = set()
+        self._groups = Groups()
+        self._muter = Muter(SilenceStore(silences), inhibit_rules)
+        self._kpi_now: datetime | None = None
+        self._rules: dict[str, Rule] = {}
+        self._retired: dict[str, Rule] = {}
+        self._evaluators: dict[str, list[RuleEvaluator]] = {}
+        self._set_rules(rules)
+        metrics = NotifyMetrics(registry)
+        self._receivers = ReceiverSet(client, metrics, dead_letter, clock, self, rng)
+        self._receivers.configure(receivers)
+        registry.register(AlertStatesCollector(self.rule_state_counts, self._receivers.queues))
+        self._flusher: asyncio.Task[None] | None = None
+
+    # -- lifecycle of the engine -------------------------------------------
+
+    async def start(self) -> None:
+        """Start the receiver tasks and the group flusher."""
+        self._receivers.start()
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush_loop(), name="kpiwatch-alert-flusher")
+
+    async def stop(self) -> None:
+        """Stop the flusher and the receiver tasks; undelivered notifications stay due."""
+        task, self._flusher = self._flusher, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._receivers.stop()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            try:
+                self.tick()
+            except Exception:
+                log.exception("alert flush failed")
+            due = self._groups.next_due()
+            wait = 1.0 if due is None else (due - self._clock()).total_seconds()
+            await asyncio.sleep(min(1.0, max(0.05, wait)))
+
+    # -- evaluation ------------------------------------------------------------
+
+    def evaluate(self, snapshot: KpiSnapshot) -> None:
+        """Evaluate every rule against a snapshot and enqueue due notifications."""
+        now = snapshot.at
+        by_kpi: dict[str, list[KpiSample]] = defaultdict(list)
+        for sample in snapshot.samples:
+            by_kpi[sample.kpi].append(sample)
+        seen: set[str] = set()
+        for kpi, evaluators in self._evaluators.items():
+            for evaluator in evaluators:
+                for sample in by_kpi.get(kpi, ()):
+                    if not evaluator.selects(sample):
+                        continue
+                    ev = evaluator.evaluate_sample(sample)
+                    fp = fingerprint(ev.labels)
+                    seen.add(fp)
+                    self._put(fp, lifecycle.step(self._states.get(fp), ev, evaluator.rule, now))
+        for fp, state in list(self._states.items()):
+            absent = fp not in seen and state.state != "resolved"
+            if absent and now - state.last_seen >= self.stale_after:
+                self._put(fp, lifecycle.expire(state, now))
+        self._kpi_now = now
+        self.tick()
+
+    def tick(self) -> None:
+        """Flush the groups that are due and drop finished resolved alerts."""
+        now = self._clock()
+        for state in self._states.values():
+            rule = self._rule_of(state)
+            if rule is not None and self._notifiable(state):
+                labels = group_labels(state.labels, rule.group_by)
+                self._groups.touch(rule.name, labels, now, rule.group_wait)
+        for timer in self._groups.due(now, self._group_interval):
+            self._flush(timer, now)
+        self._gc()
+
+    def _put(self, fp: str, new: AlertState | None) -> None:
+        prev = self._states.get(fp)
+        if new is None:
+            if self._states.pop(fp, None) is not None:
+                self._changed.add(fp)
+            return
+        self._states[fp] = new
+        if prev is None or prev.persisted_fields() != new.persisted_fields():
+            self._changed.add(fp)
+
+    def _notifiable(self, state: AlertState) -> bool:
+        if state.state == "firing":
+            return True
+        return state.state == "resolved" and any(
+            e.status == "firing" for e in state.notified.values()
+        )
+
+    # -- grouping, mute, hand-off ---------------------------------------------
+
+    def _flush(self, timer: GroupTimer, now: datetime) -> None:
+        rule = self._rule_of_name(timer.rule)
+        members = [
+            s
+            for s in self._states.values()
+            if rule is not None
+            and s.rule == timer.rule
+            and s.state != "pending"
+            and group_labels(s.labels, rule.group_by) == timer.labels
+        ]
+        if rule is None or not any(self._notifiable(s) for s in members):
+            self._groups.drop(timer.key)
+            return
+        firing = self._firing_labels()
+        unmuted = [s for s in members if not self._mute(s, firing, now).muted]
+        for notifier in self._receivers.for_rule(rule):
+            self._clear_unsent_resolved(members, notifier, now)
+            alerts = tuple(
+                alert_view(s, rule, self.external_url)
+                for s in unmuted
+                if s.state == "firing"
+                or (notifier.send_resolved and _told_firing(s, notifier.name))
+            )
+            if not alerts:
+                continue
+            n = Notification(
+                notifier.name,
+                timer.key,
+                timer.labels,
+                alerts,
+                now,
+                self.external_url,
+                rule.group_interval,
+            )
+            if self.due(n, notifier):
+                self._receivers.submit(n)
+
+    def _clear_unsent_resolved(
+        self, members: list[AlertState], notifier: Notifier, now: datetime
+    ) -> None:
+        # a receiver without send_resolved is never told, but its log must forget the
+        # firing entry so that the next firing is a new notification (as Alertmanager does)
+        if notifier.send_resolved:
+            return
+        for s in members:
+            if s.state == "resolved" and _told_firing(s, notifier.name):
+                self._put(s.fingerprint, lifecycle.record(s, notifier.name, "resolved", now))
+
+    def _firing_labels(self) -> dict[str, Mapping[str, str]]:
+        return {fp: s.labels for fp, s in self._states.items() if s.state == "firing"}
+
+    def _mute(
+        self, state: AlertState, firing: Mapping[str, Mapping[str, str]], now: datetime
+    ) -> MuteStatus:
+        return self._muter.status(state.labels, state.fingerprint, firing, now)
+
+    # -- the notification log (Ledger protocol of the receiver workers) ------
+
+    def due(self, notification: Notification, notifier: Notifier) -> bool:
+        """Return whether any alert of the notification is due for this receiver."""
+        now = self._clock()
+        for view in notification.alerts:
+            state = self._states.get(view.fingerprint)
+            rule = None if state is None else self._rule_of(state)
+            if state is None or rule is None:
+                continue
+            repeat = notifier.repeat_interval(rule.repeat_interval)
+            if lifecycle.notification_due(
+                state, notifier.name, now, repeat, notifier.send_resolved
+            ):
+                return True
+        return False
+
+    def record(self, notification: Notification, receiver: str, at: datetime) -> None:
+        """Log a delivered notification in each alert's state."""
+        for view in notification.alerts:
+            state = self._states.get(view.fingerprint)
+            if state is not None:
+                self._put(view.fingerprint, lifecycle.record(state, receiver, view.status, at))
+
+    # -- persistence ---------------------------------------------------------
+
+    def take_changes(self) -> dict[str, dict[str, Any] | None]:
+        """Return the states changed since the last call (None: deleted) and forget them."""
+        changed, self._changed = self._changed, set()
+        return {fp: self._states[fp].to_dict() if fp in self._states else None for fp in changed}
+
+    def state_dicts(self) -> dict[str, dict[str, Any]]:
+        """Return every alert state as JSON-able dicts, keyed by fingerprint."""
+        return {fp: s.to_dict() for fp, s in self._states.items()}
+
+    def restore(self, states: Iterable[Mapping[str, Any]]) -> None:
+        """Replace all alert state with persisted dicts (malformed ones are logged, skipped)."""
+        restored: dict[str, AlertState] = {}
+        for data in states:
+            try:
+                state = AlertState.from_dict(data)
+            except ValueError as exc:
+                log.error("skipping persisted alert state: %s", exc)
+                continue
+            restored[state.fingerprint] = state
+        self._states, self._changed, self._groups = restored, set(), Groups()
+
+    # -- config --------------------------------------------------------------
+
+    async def replace_config(
+        self,
+        rules: Sequence[Rule],
+        receivers: Sequence[Receiver],
+        silences: Sequence[Silence] = (),
+        inhibit_rules: Sequence[InhibitRuleConfig] = (),
+    ) -> None:
+        """Swap the config; alerts of rules whose identity is unchanged keep their state."""
+        new = {r.name: r for r in rules}
+        now = self._kpi_now or self._clock()
+        for name, old in self._rules.items():
+            if name not in new or rule_identity(new[name]) != rule_identity(old):
+                if name not in new:
+                    self._retired[name] = old
+                self._groups.drop_rule(name)
+                for fp, s in list(self._states.items()):
+                    if s.rule == name:
+                        self._put(fp, lifecycle.expire(s, now))
+        self._set_rules(rules)
+        await self._receivers.replace(receivers)
+        self._muter.silences.replace_config(silences)
+        self._muter.set_inhibit_rules(inhibit_rules)
+
+    def _set_rules(self, rules: Sequence[Rule]) -> None:
+        self._rules = {r.name: r for r in rules}
+        self._retired = {k: v for k, v in self._retired.items() if k not in self._rules}
+        self._evaluators = defaultdict(list)
+        for rule in rules:
+            self._evaluators[rule.kpi].append(RuleEvaluator(rule))
+
+    def _rule_of(self, state: AlertState) -> Rule | None:
+        return self._rule_of_name(state.rule)
+
+    def _rule_of_name(self, name: str) -> Rule | None:
+        return self._rules.get(name) or self._retired.get(name)
+
+    def _group_interval(self, rule: str) -> timedelta:
+        found = self._rule_of_name(rule)
+        return found.group_interval if found is not None else timedelta(minutes=5)
+
+    def _gc(self) -> None:
+        now = self._kpi_now
+        if now is None:
+            return
+        for fp, s in list(self._states.items()):
+            rule = self._rule_of(s)
+            if s.state != "resolved" or s.resolved_at is None:
+                continue
+            age = now - s.resolved_at
+            told = rule is not None and any(
+                _told_firing(s, n.name) for n in self._receivers.for_rule(rule)
+            )
+            if age >= self.resolved_retention and (not told or age >= timedelta(days=1)):
+                self._put(fp, None)
+        live = {s.rule for s in self._states.values()}
+        self._retired = {k: v for k, v in self._retired.items() if k in live}
+
+    # -- API -----------------------------------------------------------------
+
+    def alerts_json(self) -> list[dict[str, Any]]:
+        """Return the alert instances for `GET /api/v1/alerts`."""
+        now, firing = self._clock(), self._firing_labels()
+        return [
+            alert_json(s, self._rule_of(s), self._mute(s, firing, now))
+            for s in sorted(self._states.values(), key=lambda s: (s.rule, s.fingerprint))
+        ]
+
+    def rule_state_counts(self) -> dict[str, dict[str, int]]:
+        """Return alert counts by rule and state (for the `kpiwatch_alerts` gauge)."""
+        counts: dict[str, dict[str, int]] = {name: {} for name in self._rules}
+        for s in self._states.values():
+            by_state = counts.setdefault(s.rule, {})
+            by_state[s.state] = by_state.get(s.state, 0) + 1
+        return counts
+
+    @property
+    def silences(self) -> SilenceStore:
+        """Return the silence store (add / expire / all / to_dicts / restore)."""
+        return self._muter.silences
+
+    def add_silence(self, silence: Silence) -> str:
+        """Add an API silence; return its id."""
+        return self._muter.silences.add(silence, self._clock())
+
+    def expire_silence(self, sid: str) -> None:
+        """Expire an API silence (raise SilenceNotFound if unknown)."""
+        self._muter.silences.expire(sid, self._clock())
+
+    def silences_json(self) -> list[dict[str, Any]]:
+        """Return every silence for `GET /api/v1/silences`."""
+        now = self._clock()
+        return [s.to_json(now) for s in self._muter.silences.all(now)]
+
+
+def _told_firing(state: AlertState, receiver: str) -> bool:
+    entry = state.notified.get(receiver)
+    return entry is not None and entry.status == "firing"

@@ -1,0 +1,207 @@
+"""Faust agents and tables: the only place events meet Kafka.
+
+Each source topic has a thin agent that takes batches (`noack_take`), hands the
+records to the pure `Pipeline`, writes what it returns (views, dead letters,
+state) through the producer, waits for the broker to confirm, and only then
+acks the batch. State is persisted before offsets can be committed, so a
+SIGKILL loses nothing; replayed records are recognised by event id (stage 1)
+or view version (stage 2), so nothing counts twice.
+
+State tables are faust tables with changelog topics (memory store). We write
+their changelog ourselves, once per dirty key per batch, and rebuild the pure
+stages from the recovered table after every rebalance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from faust.types import TP
+
+from stream.pipeline import Output, Pipeline
+from stream.stages import EntityStage, QueueStage
+
+log = logging.getLogger("kpiwatch.agents")
+
+STREAMS = ("tickets", "calls", "agents")
+
+
+@dataclass(frozen=True)
+class KafkaSpec:
+    """Where and how the worker talks to Kafka."""
+
+    app_id: str
+    bootstrap: str
+    topics: dict[str, str]  # tickets, calls, agents → topic name
+    dead_letter: str
+    views_topic: str
+    partitions: int  # of the views topic and its table
+    source_partitions: dict[str, int]
+    data_dir: str
+    web_host: str
+    web_port: int
+    producer_max_batch_size: int = 1  # Tansu: see MEASURED.md (recovery stops short otherwise)
+    batch_max: int = 2000
+    batch_within: float = 0.05
+    broker_credentials: Any = None
+
+
+class StateTable(faust.Table):  # type: ignore[misc]
+    """A raw-bytes table that tells us when recovery has finished."""
+
+    on_recovered: Callable[[StateTable], None] | None = None
+
+    async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
+        await super().on_recovery_completed(active_tps, standby_tps)
+        if self.on_recovered is not None:
+            self.on_recovered(self)
+
+
+def make_app(spec: KafkaSpec) -> faust.App:
+    """Return a faust app tuned for fast group joins and exact recovery."""
+    return faust.App(
+        spec.app_id,
+        broker=f"kafka://{spec.bootstrap}",
+        broker_credentials=spec.broker_credentials,
+        store="memory://",
+        datadir=spec.data_dir,
+        autodiscover=False,
+        topic_partitions=spec.partitions,
+        topic_replication_factor=1,
+        # Tansu holds JoinGroup for about half the session timeout (MEASURED.md)
+        broker_session_timeout=6.0,
+        broker_heartbeat_interval=1.0,
+        broker_rebalance_timeout=10.0,
+        broker_commit_interval=1.0,
+        consumer_auto_offset_reset="earliest",
+        producer_max_batch_size=spec.producer_max_batch_size,
+        producer_linger=0.005,
+        stream_buffer_maxsize=max(8192, 2 * spec.batch_max),
+        stream_wait_empty=False,
+        web_enabled=True,
+        web_bind=spec.web_host,
+        web_port=spec.web_port,
+        web_host=spec.web_host,
+    )
+
+
+class Worker:
+    """Binds the pipeline to a faust app: topics, tables, agents, readiness."""
+
+    def __init__(
+        self,
+        app: faust.App,
+        spec: KafkaSpec,
+        pipeline: Pipeline,
+        on_views: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.app, self.spec, self.pipeline, self.on_views = app, spec, pipeline, on_views
+        self.owned: dict[str, set[int]] = {}
+        self.recovered: set[str] = set()
+        raw = {"key_serializer": "raw", "value_serializer": "raw"}
+        self.sources = {s: app.topic(spec.topics[s], **raw) for s in STREAMS}
+        self.views = app.topic(spec.views_topic, partitions=spec.partitions, internal=True, **raw)
+        self.tables: dict[str, StateTable] = {}
+        for s in STREAMS:
+            self._table(s, pipeline.entity[s], spec.source_partitions[s])
+        self._table("queues", pipeline.queues, spec.partitions)
+        for s in STREAMS:
+            app.agent(self.sources[s], name=f"kpiwatch.{s}")(self._source_agent(s))
+        app.agent(self.views, name="kpiwatch.views")(self._views_agent)
+        app.on_partitions_revoked.connect(self._on_revoked)
+
+    @property
+    def ready(self) -> bool:
+        """Return True once every table has recovered for the current assignment."""
+        return len(self.recovered) == len(self.tables)
+
+    def _table(self, name: str, stage: EntityStage | QueueStage, partitions: int) -> None:
+        table = StateTable(
+            self.app,
+            name=name,
+            partitions=partitions,
+            schema=faust.Schema(
+                key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+            ),
+        )
+        table.on_recovered = lambda t: self._rebuild(name, stage, t)
+        self.tables[name] = self.app.tables.add(table)
+
+    def _source_topic(self, name: str) -> str:
+        return self.spec.views_topic if name == "queues" else self.spec.topics[name]
+
+    def _rebuild(self, name: str, stage: EntityStage | QueueStage, table: StateTable) -> None:
+        topic = self._source_topic(name)
+        assigned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic}
+        store = table.data
+        stage.drop(list(stage.parts if isinstance(stage, EntityStage) else stage.views))
+        n = 0
+        for key, value in list(store.data.items()):
+            part = store._key_partition.get(key)
+            if part in assigned and value is not None:
+                stage.load(part, key.decode(), value)
+                n += 1
+        self.owned[name] = assigned
+        self.recovered.add(name)
+        log.info("rebuilt %s from %d records, partitions %s", name, n, sorted(assigned))
+
+    async def _on_revoked(self, sender: Any = None, revoked: Iterable[TP] = (), **_: Any) -> None:
+        self.recovered.clear()
+        for name in self.tables:
+            topic = self._source_topic(name)
+            lost = {tp.partition for tp in revoked if tp.topic == topic}
+            self.owned.get(name, set()).difference_update(lost)
+
+    def _source_agent(self, name: str) -> Callable[[Any], Awaitable[None]]:
+        async def agent(stream: Any) -> None:
+            async for events in stream.noack_take(self.spec.batch_max, self.spec.batch_within):
+                owned = self.owned.get(name, set())
+                records = [e.message for e in events if e.message.partition in owned]
+                out = self.pipeline.process_events(name, records)
+                await self._write(name, out)
+                for e in events:
+                    e.ack()
+
+        agent.__name__ = f"{name}_agent"
+        return agent
+
+    async def _views_agent(self, stream: Any) -> None:
+        async for events in stream.noack_take(self.spec.batch_max, self.spec.batch_within):
+            owned = self.owned.get("queues", set())
+            out = self.pipeline.process_views(
+                e.message for e in events if e.message.partition in owned
+            )
+            await self._write("queues", out)
+            for e in events:
+                e.ack()
+            self.on_views()
+
+    async def _write(self, table_name: str, out: Output) -> None:
+        """Send views, dead letters and state; return once the broker has them all."""
+        send = self.app.producer.send
+        futs = []
+        for v in out.views:
+            futs.append(
+                await send(self.spec.views_topic, v.queue.encode(), v.encode(), None, None, None)
+            )
+        for d in out.dead_letters:
+            futs.append(await send(self.spec.dead_letter, d.key, d.value, None, None, d.headers))
+        table = self.tables[table_name]
+        store = table.data
+        changelog = table.changelog_topic.get_topic_name()
+        for part, key, value in out.state:
+            k = key.encode()
+            if value is None:
+                store.data.pop(k, None)
+                store._key_partition.pop(k, None)
+            else:
+                store.data[k] = value
+                store._key_partition[k] = part
+            futs.append(await send(changelog, k, value, part, None, None))
+        if futs:
+            await asyncio.gather(*futs)

@@ -1,0 +1,179 @@
+"""Wiring: config → topics → pipeline → faust worker → HTTP endpoints.
+
+The only module that builds real clients, registries and clocks; everything it
+wires is injectable elsewhere.
+
+    config = load_config("config/kpiwatch.yaml")
+    run_worker(config, data_dir="/var/lib/kpiwatch")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from stream.agents import STREAMS, KafkaSpec, Worker, make_app
+from stream.config import Config
+from stream.entities.agents import derive_agent
+from stream.entities.calls import derive_call
+from stream.entities.tickets import derive_ticket
+from stream.kpis.facts import KpiOptions
+from stream.kpis.windows import SlidingWindow, TodayWindow, Window
+from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
+from stream.pipeline import Pipeline
+from stream.stages import EntityStage, QueueStage
+
+log = logging.getLogger("kpiwatch.app")
+disable_created_metrics()  # `_created` series only add noise to every counter
+
+VIEWS_TOPIC = "kpiwatch-views"
+
+
+def bootstrap_of(config: Config) -> str:
+    """Return the comma-joined bootstrap servers."""
+    return ",".join(config.kafka.bootstrap_servers)
+
+
+async def ensure_topics(config: Config) -> dict[str, int]:
+    """Create missing topics and return the partition count of each source topic."""
+    k = config.kafka
+    names = {s: getattr(k.topics, s) for s in STREAMS}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(config), client_id=k.client_id)
+    await admin.start()
+    try:
+        wanted = [*names.values(), k.topics.dead_letter]
+        for name in wanted:
+            try:
+                await admin.create_topics([NewTopic(name, k.partitions, k.replication_factor)])
+            except TopicAlreadyExistsError:
+                pass
+        described = await admin.describe_topics(list(names.values()))
+        counts = {d["topic"]: len(d["partitions"]) for d in described}
+    finally:
+        await admin.close()
+    return {s: counts.get(t) or k.partitions for s, t in names.items()}
+
+
+def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
+    """Return a function that builds a fresh set of the configured windows."""
+    lengths = config.window_lengths()
+
+    def make() -> dict[str, Window]:
+        return {
+            name: TodayWindow(config.timezone) if td is None else SlidingWindow(td.total_seconds())
+            for name, td in lengths.items()
+        }
+
+    return make
+
+
+def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
+    """Return the pure pipeline for `config`, its metrics registered in `registry`."""
+    policies = config.build_sla_policies()
+    opts = KpiOptions(
+        short_abandon=config.kpis.short_abandon.total_seconds(),
+        service_level=config.kpis.service_level_threshold.total_seconds(),
+    )
+    entity = {
+        "tickets": EntityStage(lambda log_, id_: derive_ticket(log_, id_, policies)),
+        "calls": EntityStage(derive_call),
+        "agents": EntityStage(derive_agent),
+    }
+    pipeline = Pipeline(
+        entity,
+        QueueStage(window_factory(config), opts),
+        PipelineMetrics(registry),
+        live_threshold=config.allowed_lateness.total_seconds(),
+    )
+    registry.register(KpiCollector(pipeline.snapshot))
+    return pipeline
+
+
+@dataclass
+class Service:
+    """A built worker: the faust app, our worker binding, pipeline and registry."""
+
+    app: faust.App
+    worker: Worker
+    pipeline: Pipeline
+    registry: CollectorRegistry
+
+
+def build_service(config: Config, data_dir: str | None = None) -> Service:
+    """Build the whole worker for `config` (creates missing topics first)."""
+    source_partitions = asyncio.run(ensure_topics(config))
+    k = config.kafka
+    spec = KafkaSpec(
+        app_id=k.client_id,
+        bootstrap=bootstrap_of(config),
+        topics={s: getattr(k.topics, s) for s in STREAMS},
+        dead_letter=k.topics.dead_letter,
+        views_topic=f"{k.client_id}-views",
+        partitions=k.partitions,
+        source_partitions=source_partitions,
+        data_dir=data_dir or tempfile.mkdtemp(prefix="kpiwatch-"),
+        web_host=config.http.host,
+        web_port=config.http.port,
+    )
+    registry = CollectorRegistry()
+    pipeline = build_pipeline(config, registry)
+    app = make_app(spec)
+    worker = Worker(app, spec, pipeline)
+    registry.register(lag_collector(lambda: consumer_lag(app)))
+    add_pages(app, worker, registry)
+    return Service(app, worker, pipeline, registry)
+
+
+def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
+    """Return highwater − position per assigned partition (empty before assignment)."""
+    out: dict[tuple[str, int], int] = {}
+    try:
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            hw = consumer.highwater(tp)
+            pos = consumer._committed_offset.get(tp)  # committed is what survives a crash
+            if hw is not None:
+                out[(tp.topic, tp.partition)] = max(0, hw - (pos or 0))
+    except Exception:  # the consumer may not exist yet; lag is best-effort
+        return {}
+    return out
+
+
+def add_pages(app: faust.App, worker: Worker, registry: CollectorRegistry) -> None:
+    """Register /metrics, /healthz and /readyz on the faust web server."""
+
+    @app.page("/metrics")
+    async def metrics(self: Any, request: Any) -> Any:
+        body = generate_latest(registry)  # in the loop thread: state is not thread-safe
+        return self.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    @app.page("/healthz")
+    async def healthz(self: Any, request: Any) -> Any:
+        return self.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(self: Any, request: Any) -> Any:
+        ok = worker.ready
+        return self.json(
+            {"ready": ok, "recovered": sorted(worker.recovered)}, status=200 if ok else 503
+        )
+
+
+def run_worker(config: Config, data_dir: str | None = None, loglevel: str = "info") -> None:
+    """Run the worker until SIGTERM/SIGINT."""
+    service = build_service(config, data_dir)
+    faust.Worker(service.app, loglevel=loglevel, quiet=True).execute_from_commandline()

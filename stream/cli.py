@@ -1,0 +1,114 @@
+"""The `kpiwatch` command: run, demo, generate, broker, config check."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stream.config import ConfigError, check_file, load_config, resolve_config_path
+from stream.config_settings import load_settings
+
+app = typer.Typer(help="Real-time alerting on customer-service KPIs.", no_args_is_help=True,
+                  add_completion=False)
+config_app = typer.Typer(help="Work with config files.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+def _load(path: Path | None) -> object:
+    from stream.config import apply_settings
+
+    settings = load_settings()
+    file = resolve_config_path(str(path) if path else (str(settings.config) if settings.config
+                                                        else None))
+    try:
+        return apply_settings(load_config(file), settings), settings
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def run(config: Annotated[Path | None, typer.Option(help="Config file.")] = None) -> None:
+    """Run the worker against the configured Kafka cluster."""
+    from stream.app import run_worker
+
+    cfg, settings = _load(config)  # type: ignore[misc]
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run_worker(cfg, data_dir=str(settings.data_dir), loglevel=settings.log_level.lower())
+
+
+@app.command()
+def broker(port: Annotated[int, typer.Option(help="Port to listen on.")] = 9092,
+           host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1") -> None:
+    """Run the embedded Kafka-compatible broker (Tansu, memory storage) until Ctrl-C."""
+    from stream.broker import BrokerError, EmbeddedBroker
+
+    b = EmbeddedBroker(host=host, port=port)
+    try:
+        b.start()
+    except BrokerError as exc:
+        typer.echo(f"kpiwatch broker: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"broker listening on {b.bootstrap} (pid {b.pid}); Ctrl-C stops it")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        b.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        b.stop()
+        typer.echo("broker stopped")
+
+
+@app.command()
+def generate(
+    bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap servers.")] = "127.0.0.1:9092",
+    rate: Annotated[float, typer.Option(help="New contacts per second.")] = 2.0,
+    duration: Annotated[float, typer.Option(help="Seconds of traffic.")] = 600.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    incident: Annotated[bool, typer.Option(help="Billing outage after 2 min.")] = False,
+    realtime: Annotated[bool, typer.Option(help="Pace events in real time.")] = True,
+) -> None:
+    """Produce synthetic contact-centre traffic into Kafka."""
+    from stream.generator import generate as gen
+
+    n = asyncio.run(gen(bootstrap=bootstrap, rate=rate, duration=duration, seed=seed,
+                        incident=incident, realtime=realtime))
+    typer.echo(f"produced {n} events")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="HTTP port of the worker.")] = 8000,
+    rate: Annotated[float, typer.Option(help="New contacts per second.")] = 2.0,
+    duration: Annotated[float, typer.Option(help="Seconds to run (0 = until Ctrl-C).")] = 0.0,
+) -> None:
+    """Broker + traffic with an incident + worker + alert sink, on this machine."""
+    from stream.demo import run_demo
+
+    sys.exit(run_demo(http_port=port, rate=rate, duration=duration))
+
+
+@config_app.command("check")
+def config_check(file: Annotated[Path, typer.Argument(help="Config file to validate.")]) -> None:
+    """Validate a config file; print every problem with its location."""
+    issues = check_file(file)
+    for line in issues:
+        typer.echo(line, err=True)
+    if issues:
+        typer.echo(f"{file}: {len(issues)} problem(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{file}: ok")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

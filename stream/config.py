@@ -1,0 +1,288 @@
+"""The root config model and its loader (SPEC §5).
+
+    config = load_config(resolve_config_path(None, os.environ))
+    config.windows              # ('15m', '1h', '24h', 'today')
+    config.rules[0].receivers   # every one of them is in config.receivers
+
+Errors (`ConfigError` and its tree, see `stream.config_errors`) name the file,
+the path inside it and what is wrong, all of them at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from alerts.config import InhibitRule, Receiver, Rule, Silence
+from stream.calendars import TWENTY_FOUR_SEVEN, Calendar
+from stream.config_checks import cross_check
+from stream.config_errors import (
+    CROSS_REFERENCE,
+    ConfigError,
+    ConfigFileError,
+    ConfigInvalidError,
+    ConfigIssue,
+    format_loc,
+    issues_from_validation,
+)
+from stream.config_settings import Servers, Settings, load_settings
+from stream.config_sla import BUILTIN_CALENDAR, CalendarConfig, SlaPolicyConfig, Strict, Timezone
+from stream.config_source import read_source, substitute_env
+from stream.durations import Duration, PositiveDuration, Window, parse_window
+from stream.sla import SlaPolicy
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "Config",
+    "ConfigError",
+    "ConfigFileError",
+    "ConfigInvalidError",
+    "ConfigIssue",
+    "Settings",
+    "apply_settings",
+    "check_file",
+    "effective_http_port",
+    "load_config",
+    "load_settings",
+    "resolve_config_path",
+]
+
+DEFAULT_CONFIG_PATH = Path("config/kpiwatch.yaml")
+_TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+
+
+def _check_topic(name: str) -> str:
+    if not _TOPIC.match(name):
+        raise ValueError(f"invalid topic name '{name}': use 1-249 of [A-Za-z0-9._-]")
+    return name
+
+
+Topic = Annotated[str, AfterValidator(_check_topic)]
+
+
+class KafkaTopics(Strict):
+    """Names of the input topics and of the dead-letter topic."""
+
+    tickets: Topic = "support.tickets"
+    calls: Topic = "support.calls"
+    agents: Topic = "support.agents"
+    dead_letter: Topic = "kpiwatch.dead-letter"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        names = list(self.model_dump().values())
+        if len(set(names)) != len(names):
+            raise ValueError("topics must all be different")
+        return self
+
+
+class KafkaSecurity(Strict):
+    """TLS / SASL settings, passed through to aiokafka."""
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: FilePath | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        sasl = (self.sasl_mechanism, self.sasl_username, self.sasl_password)
+        if self.security_protocol.startswith("SASL_") and None in sasl:
+            raise ValueError(
+                f"{self.security_protocol} needs sasl_mechanism, sasl_username and sasl_password"
+            )
+        if not self.security_protocol.startswith("SASL_") and any(v is not None for v in sasl):
+            raise ValueError("sasl_* settings need a SASL_* security_protocol")
+        if self.ssl_cafile is not None and not self.security_protocol.endswith("SSL"):
+            raise ValueError("ssl_cafile needs security_protocol SSL or SASL_SSL")
+        return self
+
+    def aiokafka_kwargs(self) -> dict[str, Any]:
+        """Return the keyword arguments for an aiokafka client (secrets revealed)."""
+        kwargs: dict[str, Any] = {"security_protocol": self.security_protocol}
+        if self.sasl_mechanism is not None:
+            kwargs["sasl_mechanism"] = self.sasl_mechanism
+            kwargs["sasl_plain_username"] = self.sasl_username
+            if self.sasl_password is not None:
+                kwargs["sasl_plain_password"] = self.sasl_password.get_secret_value()
+        if self.security_protocol.endswith("SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            cafile = None if self.ssl_cafile is None else str(self.ssl_cafile)
+            kwargs["ssl_context"] = create_ssl_context(cafile=cafile)
+        return kwargs
+
+
+class Kafka(Strict):
+    """The Kafka cluster, topics, and partitions of internal topics."""
+
+    bootstrap_servers: Servers = ("localhost:9092",)
+    client_id: str = Field(default="kpiwatch", min_length=1)
+    topics: KafkaTopics = KafkaTopics()
+    security: KafkaSecurity | None = None
+    partitions: int = Field(default=4, ge=1, le=10_000)
+    replication_factor: int = Field(default=1, ge=1, le=16)
+
+
+def _empty_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+class Http(Strict):
+    """The worker's HTTP endpoints; an empty `auth_token` means none."""
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=8000, ge=0, le=65535)
+    auth_token: Annotated[SecretStr | None, BeforeValidator(_empty_is_none)] = None
+
+
+class KpiOptions(Strict):
+    """Parameters of the KPI definitions."""
+
+    short_abandon: Duration = timedelta(seconds=5)
+    service_level_threshold: PositiveDuration = timedelta(seconds=20)
+    wrapup_timeout: PositiveDuration = timedelta(minutes=10)
+
+
+class Worker(Strict):
+    """Tuning of the worker loop."""
+
+    flush_interval: PositiveDuration = timedelta(milliseconds=500)
+    evaluation_interval: PositiveDuration = timedelta(seconds=1)
+    store: Literal["memory", "rocksdb"] = "memory"
+
+
+def _check_windows(windows: tuple[str, ...]) -> tuple[str, ...]:
+    if not windows:
+        raise ValueError("give at least one window")
+    seen: dict[timedelta | None, str] = {}
+    for name in windows:
+        length = parse_window(name)
+        if length in seen:
+            raise ValueError(f"window '{name}' is the same length as '{seen[length]}'")
+        seen[length] = name
+    return windows
+
+
+class Config(Strict):
+    """The whole config file, cross-checked.
+
+    >>> Config.model_validate({"timezone": "Europe/Paris"}).windows
+    ('15m', '1h', '24h', 'today')
+    """
+
+    kafka: Kafka = Kafka()
+    http: Http = Http()
+    timezone: Timezone = "UTC"
+    windows: Annotated[tuple[Window, ...], AfterValidator(_check_windows)] = (
+        "15m",
+        "1h",
+        "24h",
+        "today",
+    )
+    allowed_lateness: Duration = timedelta(minutes=10)
+    kpis: KpiOptions = KpiOptions()
+    calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
+    sla_policies: tuple[SlaPolicyConfig, ...] = ()
+    receivers: tuple[Receiver, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    inhibit_rules: tuple[InhibitRule, ...] = ()
+    silences: tuple[Silence, ...] = ()
+    worker: Worker = Worker()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Self:
+        issues = cross_check(self)
+        if issues:
+            details = "; ".join(f"{format_loc(loc)}: {message}" for loc, message in issues)
+            raise PydanticCustomError(
+                CROSS_REFERENCE, "{details}", {"details": details, "issues": issues}
+            )
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the timezone of `today` and of local times."""
+        return ZoneInfo(self.timezone)
+
+    def window_lengths(self) -> dict[str, timedelta | None]:
+        """Return each window's length, None for `today`."""
+        return {name: parse_window(name) for name in self.windows}
+
+    def calendar(self, name: str) -> Calendar:
+        """Return the runtime calendar `name` (`24x7` is built in)."""
+        if name == BUILTIN_CALENDAR:
+            return TWENTY_FOUR_SEVEN
+        return self.calendars[name].build()
+
+    def build_sla_policies(self) -> list[SlaPolicy]:
+        """Return the runtime SLA policies, in match order, each calendar built once."""
+        built = {name: self.calendar(name) for name in {p.calendar for p in self.sla_policies}}
+        return [policy.build(built[policy.calendar]) for policy in self.sla_policies]
+
+
+def resolve_config_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path:
+    """Return the config file to use: `explicit`, else $KPIWATCH_CONFIG, else the default."""
+    env = os.environ if environ is None else environ
+    return Path(explicit or env.get("KPIWATCH_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, substitute `${VAR}`s in, and validate a config file; raise ConfigError."""
+    source = read_source(Path(path), str(path))
+    data, env_issues = substitute_env(source.data, os.environ if environ is None else environ)
+    issues = source.issues + env_issues
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        env_locs = {loc for loc, _ in env_issues}
+        issues += [
+            (loc, message)
+            for loc, message in issues_from_validation(exc, data, Config)
+            if loc not in env_locs  # an unset ${VAR} already explains a bad value there
+        ]
+    if issues:
+        located = [source.issue(loc, message) for loc, message in issues]
+        located.sort(key=lambda issue: issue.line or 0)
+        raise ConfigInvalidError(located)
+    return config
+
+
+def check_file(path: str | Path, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Return the config file's problems as printable lines; empty if it is valid."""
+    try:
+        load_config(path, environ)
+    except ConfigError as exc:
+        return [str(issue) for issue in exc.issues]
+    return []
+
+
+def effective_http_port(config: Config, settings: Settings) -> int:
+    """Return the HTTP port: KPIWATCH_HTTP_PORT if set, else `http.port`."""
+    return config.http.port if settings.http_port is None else settings.http_port
+
+
+def apply_settings(config: Config, settings: Settings) -> Config:
+    """Return `config` with the KPIWATCH_* runtime overrides (port, brokers) applied."""
+    http = config.http.model_copy(update={"port": effective_http_port(config, settings)})
+    kafka = config.kafka
+    if settings.bootstrap_servers is not None:
+        kafka = kafka.model_copy(update={"bootstrap_servers": settings.bootstrap_servers})
+    return config.model_copy(update={"http": http, "kafka": kafka})

@@ -1,0 +1,160 @@
+"""The KPI catalogue: every KPI name of SPEC §2, its metric and labels.
+
+Rules name KPIs from this table; the metrics collector and the config checker
+read it. It is pure data: no state, no I/O.
+
+    >>> get("abandon_rate").metric
+    'kpiwatch_abandon_rate'
+    >>> get("frt").stats
+    ('mean', 'p50', 'p90')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class KpiKind(StrEnum):
+    """How a KPI is computed, which decides how it is exposed."""
+
+    GAUGE = "gauge"  # current state, no window
+    RATIO = "ratio"  # part ÷ whole over a window, with a sample count
+    MEAN = "mean"  # mean over a window, with a sample count
+    COUNT = "count"  # events in a window
+    SUMMARY = "summary"  # mean and quantiles over a window (quantile, _sum, _count)
+
+
+class KpiUnit(StrEnum):
+    """What a KPI value measures."""
+
+    RATIO = "ratio"  # 0–1
+    SECONDS = "seconds"
+    COUNT = "count"
+    SCORE = "score"  # a survey score (NPS −100…100, CES 1–7)
+
+
+STATS: tuple[str, ...] = ("mean", "p50", "p90")
+
+
+@dataclass(frozen=True, slots=True)
+class KpiDef:
+    """One KPI: its rule name, metric, labels and how it is computed.
+
+    `labels` are the metric's label names, `window` included for windowed KPIs
+    (never `quantile`). `fixed_labels` pins labels that select this KPI out of
+    a shared metric (`agents_busy` is `kpiwatch_agents{status="busy"}`).
+    """
+
+    name: str
+    metric: str
+    labels: tuple[str, ...]
+    kind: KpiKind
+    unit: KpiUnit
+    help: str
+    stats: tuple[str, ...] = ()
+    fixed_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def windowed(self) -> bool:
+        """Return whether the KPI rolls over a window (and so takes a `window`)."""
+        return self.kind is not KpiKind.GAUGE
+
+    @property
+    def samples_metric(self) -> str | None:
+        """Return the name of the sample-count metric of a windowed ratio or mean."""
+        if self.kind in (KpiKind.RATIO, KpiKind.MEAN):
+            return f"kpiwatch_{self.name}_samples"
+        return None
+
+    @property
+    def rule_labels(self) -> tuple[str, ...]:
+        """Return the labels a rule may match on (window and pinned labels excluded)."""
+        return tuple(n for n in self.labels if n != "window" and n not in self.fixed_labels)
+
+
+_G, _R, _M, _C, _S = KpiKind.GAUGE, KpiKind.RATIO, KpiKind.MEAN, KpiKind.COUNT, KpiKind.SUMMARY
+_RATIO, _SEC, _CNT, _SCORE = KpiUnit.RATIO, KpiUnit.SECONDS, KpiUnit.COUNT, KpiUnit.SCORE
+_Q = ("queue",)
+_QW = ("queue", "window")
+_TICKET = ("queue", "channel", "priority")
+_SLA = ("queue", "priority", "target")
+
+
+def _agents(status: str) -> KpiDef:
+    return KpiDef(
+        f"agents_{status}",
+        "kpiwatch_agents",
+        ("queue", "status"),
+        _G,
+        _CNT,
+        f"Agents whose current status is {status}.",
+        fixed_labels=MappingProxyType({"status": status}),
+    )
+
+
+def _count(name: str, help_text: str) -> KpiDef:
+    return KpiDef(name, f"kpiwatch_{name}", _QW, _C, _CNT, help_text)
+
+
+_DEFS: tuple[KpiDef, ...] = (
+    # current state
+    KpiDef("open_tickets", "kpiwatch_open_tickets", _TICKET, _G, _CNT,
+           "Tickets whose status is not solved or closed."),
+    KpiDef("sla_at_risk", "kpiwatch_sla_at_risk_tickets", _SLA, _G, _CNT,
+           "Open tickets with an active SLA target due within the policy's at_risk horizon."),
+    KpiDef("sla_breached", "kpiwatch_sla_breached_tickets", _SLA, _G, _CNT,
+           "Open tickets with an active SLA target already past due."),
+    KpiDef("sla_breaching_soon", "kpiwatch_sla_breaching_soon_tickets",
+           ("queue", "target", "within"), _G, _CNT,
+           "Open tickets that will breach an SLA target within the horizon if nobody acts."),
+    KpiDef("calls_waiting", "kpiwatch_calls_waiting", _Q, _G, _CNT,
+           "Calls queued, not yet answered or abandoned."),
+    KpiDef("longest_wait", "kpiwatch_longest_wait_seconds", _Q, _G, _SEC,
+           "Age of the oldest waiting call."),
+    _agents("available"),
+    _agents("busy"),
+    # windowed
+    KpiDef("abandon_rate", "kpiwatch_abandon_rate", _QW, _R, _RATIO,
+           "Abandoned ÷ (answered + abandoned), short abandons excluded."),
+    KpiDef("service_level", "kpiwatch_service_level", _QW, _R, _RATIO,
+           "Calls answered within the threshold ÷ (answered + abandoned)."),
+    KpiDef("asa", "kpiwatch_asa_seconds", _QW, _M, _SEC, "Mean wait of answered calls."),
+    KpiDef("aht", "kpiwatch_aht_seconds", _QW, _M, _SEC,
+           "Mean talk time plus after-call work."),
+    KpiDef("frt", "kpiwatch_first_response_seconds", (*_TICKET, "window"), _S, _SEC,
+           "First public agent reply − ticket created.", stats=STATS),
+    KpiDef("resolution_time", "kpiwatch_resolution_seconds", (*_TICKET, "window"), _S, _SEC,
+           "Ticket solved − ticket created.", stats=STATS),
+    KpiDef("sla_compliance", "kpiwatch_sla_compliance", (*_SLA, "window"), _R, _RATIO,
+           "SLA targets met ÷ targets concluded."),
+    KpiDef("csat", "kpiwatch_csat", _QW, _R, _RATIO, "CSAT responses scoring 4 or 5 ÷ responses."),
+    KpiDef("nps", "kpiwatch_nps", _QW, _R, _SCORE, "% promoters (9–10) − % detractors (0–6)."),
+    KpiDef("ces", "kpiwatch_ces", _QW, _M, _SCORE, "Mean customer effort score."),
+    KpiDef("fcr", "kpiwatch_fcr", _QW, _R, _RATIO,
+           "Tickets solved with one agent reply and never reopened ÷ tickets solved."),
+    KpiDef("escalation_rate", "kpiwatch_escalation_rate", _QW, _R, _RATIO,
+           "Tickets escalated ÷ tickets created."),
+    KpiDef("reopen_rate", "kpiwatch_reopen_rate", _QW, _R, _RATIO,
+           "Tickets reopened ÷ tickets solved."),
+    KpiDef("occupancy", "kpiwatch_occupancy", _QW, _R, _RATIO,
+           "Agent time busy ÷ (busy + available)."),
+    _count("tickets_created", "Tickets created in the window."),
+    _count("tickets_solved", "Tickets solved in the window."),
+    _count("calls_offered", "Calls offered (answered or abandoned) in the window."),
+    _count("calls_answered", "Calls answered in the window."),
+    _count("calls_abandoned", "Calls abandoned in the window."),
+)  # fmt: skip
+
+KPIS: Mapping[str, KpiDef] = MappingProxyType({kpi.name: kpi for kpi in _DEFS})
+"""Every KPI by name, in catalogue order."""
+
+
+def get(name: str) -> KpiDef:
+    """Return the KPI named `name`; raise KeyError naming it if there is none."""
+    try:
+        return KPIS[name]
+    except KeyError:
+        raise KeyError(f"unknown KPI {name!r}") from None

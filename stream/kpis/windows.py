@@ -1,0 +1,140 @@
+"""Rolling windows over event time, with totals kept incrementally.
+
+A window of span W keeps buckets of W/60 (at least 1 s) and a running total;
+adding, retracting and expiring a bucket each adjust the total, so reading a
+window costs nothing. `today` keeps one bucket per local calendar day.
+
+    w = SlidingWindow(900.0)
+    w.add(at=100.0, acc=Acc.of({("ans",): 1.0}), sign=1)
+    w.advance(now=1200.0)     # buckets older than now - 900 s leave the total
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from stream.kpis.sketch import Sketch
+
+Key = tuple[str, ...]
+BUCKETS_PER_WINDOW = 60
+
+
+class Acc:
+    """Counters and sketches keyed by (name, *dims); merges with a sign."""
+
+    __slots__ = ("counts", "sketches")
+
+    def __init__(self) -> None:
+        self.counts: dict[Key, float] = {}
+        self.sketches: dict[Key, Sketch] = {}
+
+    @classmethod
+    def of(cls, counts: dict[Key, float], points: Iterable[tuple[Key, float]] = ()) -> Acc:
+        """Build an accumulator from counts and sketch points."""
+        acc = cls()
+        acc.counts = dict(counts)
+        for key, value in points:
+            acc.sketches.setdefault(key, Sketch()).add(value)
+        return acc
+
+    def merge(self, other: Acc, sign: int) -> None:
+        """Add `other` into self (sign=-1 subtracts it)."""
+        counts = self.counts
+        for key, n in other.counts.items():
+            m = counts.get(key, 0.0) + sign * n
+            if abs(m) > 1e-9:
+                counts[key] = m
+            else:
+                counts.pop(key, None)
+        for key, sk in other.sketches.items():
+            mine = self.sketches.get(key)
+            if mine is None:
+                mine = self.sketches[key] = Sketch()
+            mine.merge(sk, sign)
+            if mine.count == 0:
+                del self.sketches[key]
+
+    def count(self, *key: str) -> float:
+        """Return a counter (0 when absent)."""
+        return self.counts.get(key, 0.0)
+
+
+class SlidingWindow:
+    """The last `span` seconds of event time, in buckets of span/60."""
+
+    __slots__ = ("buckets", "horizon", "res", "span", "total")
+
+    def __init__(self, span: float) -> None:
+        self.span = span
+        self.res = max(1.0, span / BUCKETS_PER_WINDOW)
+        self.buckets: dict[int, Acc] = {}
+        self.total = Acc()
+        self.horizon = float("-inf")  # buckets ending at or before this have expired
+
+    def _live(self, idx: int) -> bool:
+        return (idx + 1) * self.res > self.horizon
+
+    def add(self, at: float, acc: Acc, sign: int) -> bool:
+        """Add (or retract) an observation at event time `at`; False if already expired."""
+        idx = int(at // self.res)
+        if not self._live(idx):
+            return False
+        bucket = self.buckets.get(idx)
+        if bucket is None:
+            bucket = self.buckets[idx] = Acc()
+        bucket.merge(acc, sign)
+        self.total.merge(acc, sign)
+        return True
+
+    def advance(self, now: float) -> None:
+        """Expire the buckets that ended before now - span."""
+        horizon = now - self.span
+        if horizon <= self.horizon:
+            return
+        self.horizon = horizon
+        for idx in [i for i in self.buckets if not self._live(i)]:
+            self.total.merge(self.buckets.pop(idx), -1)
+
+
+class TodayWindow:
+    """Since local midnight in `tz` (DST-correct: the local date decides)."""
+
+    __slots__ = ("buckets", "today", "tz")
+
+    def __init__(self, tz: str) -> None:
+        self.tz = ZoneInfo(tz)
+        self.buckets: dict[int, Acc] = {}
+        self.today = -1
+
+    def _day(self, at: float) -> int:
+        return datetime.fromtimestamp(at, self.tz).toordinal()
+
+    def add(self, at: float, acc: Acc, sign: int) -> bool:
+        """Add (or retract) an observation; False if its day has passed."""
+        day = self._day(at)
+        if day < self.today:
+            return False
+        bucket = self.buckets.get(day)
+        if bucket is None:
+            bucket = self.buckets[day] = Acc()
+        bucket.merge(acc, sign)
+        return True
+
+    def advance(self, now: float) -> None:
+        """Move to the local day of `now`, dropping earlier days."""
+        day = self._day(now)
+        if day <= self.today:
+            return
+        self.today = day
+        for d in [d for d in self.buckets if d < day]:
+            del self.buckets[d]
+
+    @property
+    def total(self) -> Acc:
+        """Return the accumulator of the current local day."""
+        return self.buckets.get(self.today) or Acc()
+
+
+Window = SlidingWindow | TodayWindow

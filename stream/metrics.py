@@ -1,0 +1,168 @@
+"""Prometheus exposition: the KPI snapshot collector and pipeline self-metrics.
+
+    registry = CollectorRegistry()
+    registry.register(KpiCollector(lambda: snapshot))
+    pm = PipelineMetrics(registry)
+
+KPI series come from the snapshot at scrape time; the catalogue says which
+metric, labels and type each KPI has. A windowed ratio with no observation is
+left out (its `_samples` series says 0) rather than exposed as NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from alerts.snapshot import KpiSample, KpiSnapshot
+from stream.kpis.catalogue import KPIS, KpiDef, KpiKind
+
+_QUANTILE = {"p50": "0.5", "p90": "0.9"}
+_AGENTS = "kpiwatch_agents"
+
+
+class KpiCollector(Collector):
+    """Expose the KPI snapshot returned by `snapshot()` at each scrape."""
+
+    def __init__(self, snapshot: Callable[[], KpiSnapshot]) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield one metric family per KPI metric."""
+        families: dict[str, Metric] = {}
+        for s in self.snapshot():
+            if s.kpi.startswith("agents_"):
+                self._agents(families, s)
+                continue
+            d = KPIS.get(s.kpi)
+            if d is None:
+                continue
+            if d.kind is KpiKind.SUMMARY:
+                self._summary(families, d, s)
+            else:
+                self._gauge(families, d, s)
+        yield from families.values()
+
+    @staticmethod
+    def _family(families: dict[str, Metric], name: str, doc: str, kind: str) -> Metric:
+        fam = families.get(name)
+        if fam is None:
+            fam = families[name] = Metric(name, doc, kind)
+        return fam
+
+    def _gauge(self, families: dict[str, Metric], d: KpiDef, s: KpiSample) -> None:
+        labels = {k: s.labels[k] for k in d.labels}
+        if s.value is not None:
+            self._family(families, d.metric, d.help, "gauge").add_sample(d.metric, labels, s.value)
+        if d.samples_metric and s.samples is not None:
+            fam = self._family(
+                families,
+                d.samples_metric,
+                f"Observations behind {d.metric} in the window.",
+                "gauge",
+            )
+            fam.add_sample(d.samples_metric, labels, float(s.samples))
+
+    def _summary(self, families: dict[str, Metric], d: KpiDef, s: KpiSample) -> None:
+        labels = {k: s.labels[k] for k in d.labels}
+        fam = self._family(families, d.metric, d.help, "summary")
+        stat = s.labels.get("stat")
+        if stat == "mean" and s.value is not None and s.samples is not None:
+            fam.add_sample(d.metric + "_sum", labels, s.value * s.samples)
+            fam.add_sample(d.metric + "_count", labels, float(s.samples))
+        elif stat in _QUANTILE and s.value is not None:
+            fam.add_sample(d.metric, {**labels, "quantile": _QUANTILE[stat]}, s.value)
+
+    def _agents(self, families: dict[str, Metric], s: KpiSample) -> None:
+        fam = families.get(_AGENTS)
+        if fam is None:
+            fam = families[_AGENTS] = GaugeMetricFamily(
+                _AGENTS, "Agents per queue by current status.", labels=["queue", "status"]
+            )
+        fam.add_sample(_AGENTS, dict(s.labels), s.value or 0.0)
+
+
+class PipelineMetrics:
+    """The worker's own health: events, lag, batches, state writes."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        tt = ["topic", "type"]
+        self.accepted = Counter(
+            "kpiwatch_events_accepted", "Events applied to KPI state.", tt, registry=registry
+        )
+        self.rejected = Counter(
+            "kpiwatch_events_rejected",
+            "Events rejected to the dead-letter topic.",
+            tt,
+            registry=registry,
+        )
+        self.duplicate = Counter(
+            "kpiwatch_events_duplicate",
+            "Events ignored as duplicates of an earlier event_id.",
+            tt,
+            registry=registry,
+        )
+        self.late = Counter(
+            "kpiwatch_events_late",
+            "Events older than allowed_lateness: current state only.",
+            tt,
+            registry=registry,
+        )
+        self.lag = Histogram(
+            "kpiwatch_event_processing_lag_seconds",
+            "Processing time minus event time (occurred_at).",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+            registry=registry,
+        )
+        self.views = Counter(
+            "kpiwatch_views_applied", "Entity views applied to queue KPIs.", registry=registry
+        )
+        self.state_writes = Counter(
+            "kpiwatch_state_writes",
+            "Changelog records written (coalesced per batch).",
+            ["stage"],
+            registry=registry,
+        )
+        self.batch = Histogram(
+            "kpiwatch_batch_size",
+            "Records per processed batch.",
+            ["stage"],
+            buckets=(1, 10, 100, 500, 1000, 2000, 5000),
+            registry=registry,
+        )
+        self.ready = Gauge(
+            "kpiwatch_worker_ready",
+            "1 once partitions are assigned and state is recovered.",
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "kpiwatch_dead_letters",
+            "Records written to the dead-letter topic.",
+            ["source"],
+            registry=registry,
+        )
+
+    def count(self, counter: Counter, tallies: dict[tuple[str, str], int]) -> None:
+        """Add per-batch tallies keyed by (topic, type) to a labelled counter."""
+        for labels, n in tallies.items():
+            counter.labels(*labels).inc(n)
+
+
+def lag_collector(lags: Callable[[], dict[tuple[str, int], int]]) -> Collector:
+    """Return a collector exposing consumer lag per topic partition."""
+
+    class _Lag(Collector):
+        def collect(self) -> Iterator[Metric]:
+            fam = GaugeMetricFamily(
+                "kpiwatch_consumer_lag_records",
+                "Records not yet consumed (highwater − position).",
+                labels=["topic", "partition"],
+            )
+            for (topic, part), n in sorted(lags().items()):
+                fam.add_metric([topic, str(part)], float(n))
+            yield fam
+
+    return _Lag()

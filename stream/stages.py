@@ -1,0 +1,145 @@
+"""The two processing stages as pure, partitioned state (no Kafka here).
+
+Stage 1, `EntityStage`: events keyed by entity id → per-entity logs → views.
+Stage 2, `QueueStage`: views keyed by queue → newest view per entity → KPIs.
+
+Both keep state per source partition, mark what changed, and hand the dirty
+keys to the Kafka side once per batch (`take_dirty`), so a key written many
+times in a batch costs one changelog record. On rebalance the Kafka side drops
+revoked partitions and reloads assigned ones from the changelog (`load`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from alerts.snapshot import KpiSample
+from stream.entities import fields_of
+from stream.entities.log import EntityLog
+from stream.kpis.facts import KpiOptions
+from stream.kpis.queue import QueueKpis
+from stream.kpis.windows import Window
+from stream.views import View
+
+Derive = Callable[[EntityLog, str], list[View]]
+Dirty = tuple[int, str, bytes | None]  # (partition, key, value or None to delete)
+
+
+class EntityStage:
+    """Entity logs per partition; an event in, the views it changes out."""
+
+    def __init__(self, derive: Derive) -> None:
+        self.derive = derive
+        self.parts: dict[int, dict[str, EntityLog]] = {}
+        self.queues: dict[str, tuple[str, ...]] = {}  # entity → queues of its last views
+        self.dirty: dict[int, set[str]] = {}
+
+    def load(self, partition: int, key: str, raw: bytes) -> None:
+        """Restore one entity from the changelog."""
+        self.parts.setdefault(partition, {})[key] = EntityLog.decode(raw)
+
+    def apply(self, partition: int, event: Any) -> list[View] | None:
+        """Apply one event; return the views to emit, or None for a duplicate."""
+        eid = event.entity_id
+        logs = self.parts.setdefault(partition, {})
+        log = logs.get(eid)
+        if log is None:
+            log = logs[eid] = EntityLog()
+        before = self.queues.get(eid)
+        if before is None:
+            before = tuple(v.queue for v in self.derive(log, eid)) if log.events else ()
+        if not log.add(event.ts, event.type, event.event_id, fields_of(event)):
+            return None
+        self.dirty.setdefault(partition, set()).add(eid)
+        views = self.derive(log, eid)
+        now_in = tuple(v.queue for v in views)
+        self.queues[eid] = now_in
+        gone = [
+            View(views[0].kind if views else "", eid, q, log.version, log.last_ts, gone=True)
+            for q in before
+            if q not in now_in
+        ]
+        return views + gone
+
+    def take_dirty(self) -> list[Dirty]:
+        """Return and forget the entities changed since the last call."""
+        out: list[Dirty] = []
+        for p, keys in self.dirty.items():
+            logs = self.parts.get(p, {})
+            out.extend((p, k, logs[k].encode()) for k in keys if k in logs)
+        self.dirty = {}
+        return out
+
+    def drop(self, partitions: Iterable[int]) -> None:
+        """Forget partitions this worker no longer owns."""
+        for p in partitions:
+            for eid in self.parts.pop(p, {}):
+                self.queues.pop(eid, None)
+            self.dirty.pop(p, None)
+
+
+class QueueStage:
+    """Newest view per entity and queue, and each queue's KPIs."""
+
+    def __init__(self, windows: Callable[[], dict[str, Window]], opts: KpiOptions) -> None:
+        self.make_windows = windows
+        self.opts = opts
+        self.views: dict[int, dict[str, View]] = {}
+        self.kpis: dict[int, dict[str, QueueKpis]] = {}
+        self.dirty: dict[int, set[str]] = {}
+
+    def load(self, partition: int, key: str, raw: bytes) -> None:
+        """Restore one view from the changelog."""
+        self._put(partition, View.decode(raw))
+
+    def apply(self, partition: int, raw: bytes) -> bool:
+        """Apply one view record; False if it is not newer than what we have."""
+        view = View.decode(raw)
+        if not self._put(partition, view):
+            return False
+        self.dirty.setdefault(partition, set()).add(view.key)
+        return True
+
+    def _put(self, partition: int, view: View) -> bool:
+        views = self.views.setdefault(partition, {})
+        old = views.get(view.key)
+        if old is not None and view.version <= old.version:
+            return False  # a replayed or reordered older view
+        views[view.key] = view
+        queues = self.kpis.setdefault(partition, {})
+        q = queues.get(view.queue)
+        if q is None:
+            q = queues[view.queue] = QueueKpis(view.queue, self.make_windows(), self.opts)
+        q.apply(old if old is not None and not old.gone else None, None if view.gone else view)
+        return True
+
+    def take_dirty(self) -> list[Dirty]:
+        """Return and forget the views changed since the last call."""
+        out: list[Dirty] = []
+        for p, keys in self.dirty.items():
+            views = self.views.get(p, {})
+            out.extend((p, k, views[k].encode()) for k in keys if k in views)
+        self.dirty = {}
+        return out
+
+    def drop(self, partitions: Iterable[int]) -> None:
+        """Forget partitions this worker no longer owns."""
+        for p in partitions:
+            self.views.pop(p, None)
+            self.kpis.pop(p, None)
+            self.dirty.pop(p, None)
+
+    def queues(self) -> Iterator[QueueKpis]:
+        """Yield the KPI state of every queue this worker owns."""
+        for queues in self.kpis.values():
+            yield from queues.values()
+
+    def samples(self, clock: Callable[[float, float], float]) -> list[KpiSample]:
+        """Return all samples; `clock(queue_watermark, max_watermark)` gives each queue's now."""
+        qs = list(self.queues())
+        top = max((q.watermark for q in qs), default=0.0)
+        out: list[KpiSample] = []
+        for q in qs:
+            out.extend(q.samples(clock(q.watermark, top)))
+        return out

@@ -1,0 +1,118 @@
+"""What an entity contributes to its queue: the record between the two stages.
+
+Stage 1 (keyed by entity) derives a `View` of each ticket, call or agent after
+every change and sends it to the views topic keyed by queue. Stage 2 keeps the
+newest view per entity (by `version`, so a replayed older view changes
+nothing) and turns views into KPIs. A view carries no wall-clock "now": only
+event times, so replaying the same events yields byte-identical views.
+
+Facts are windowed observations `(name, at, value)`:
+`answered`/`abandoned` (value = wait s), `frt` (s), `created`, `solved` (value =
+resolution s), `csat`/`nps`/`ces` (score), `aht` (s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+
+Fact = tuple[str, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class SlaView:
+    """An SLA target's clock, now-independent.
+
+    `due_at` is the instant it breaches if nothing happens (None while the clock
+    is paused); `remaining` is the business time left while paused; `met_at` is
+    when the target was achieved, if it was.
+    """
+
+    target: str
+    due_at: float | None
+    remaining: float | None
+    met_at: float | None
+    horizon: float  # the policy's at_risk, seconds
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """The contribution of one entity to one queue."""
+
+    kind: str  # "ticket" | "call" | "agent"
+    id: str
+    queue: str
+    version: int
+    t: float  # newest event time of the entity
+    channel: str = ""
+    priority: str = ""
+    active: bool = False  # ticket open / call waiting / agent online
+    since: float | None = None  # call: queued at
+    status: str = ""  # agent status
+    sla: tuple[SlaView, ...] = ()
+    facts: tuple[Fact, ...] = field(default_factory=tuple)
+    gone: bool = False  # tombstone: the entity left this queue
+
+    @property
+    def key(self) -> str:
+        """Return the table key of this view within its queue."""
+        return f"{self.queue}\x1f{self.kind}\x1f{self.id}"
+
+    def encode(self) -> bytes:
+        """Serialise compactly (a JSON array)."""
+        return orjson.dumps(
+            [
+                self.kind,
+                self.id,
+                self.queue,
+                self.version,
+                self.t,
+                self.channel,
+                self.priority,
+                self.active,
+                self.since,
+                self.status,
+                [[s.target, s.due_at, s.remaining, s.met_at, s.horizon] for s in self.sla],
+                self.facts,
+                self.gone,
+            ]
+        )
+
+    @classmethod
+    def decode(cls, raw: bytes) -> View:
+        """Parse what `encode` produced."""
+        (
+            kind,
+            id_,
+            queue,
+            version,
+            t,
+            channel,
+            priority,
+            active,
+            since,
+            status,
+            sla,
+            facts,
+            gone,
+        ) = orjson.loads(raw)
+        return cls(
+            kind,
+            id_,
+            queue,
+            version,
+            t,
+            channel,
+            priority,
+            active,
+            since,
+            status,
+            tuple(SlaView(*s) for s in sla),
+            tuple(tuple(f) for f in facts),
+            gone,
+        )
+
+    def tombstone(self, version: int, t: float) -> View:
+        """Return the record that removes this entity from this queue."""
+        return View(self.kind, self.id, self.queue, version, t, gone=True)
