@@ -44,6 +44,7 @@ from alerts.receivers.base import Notifier
 from alerts.rules import RuleEvaluator
 from alerts.silences import SilenceStore
 from alerts.snapshot import KpiSample, KpiSnapshot
+from alerts.store import AlertStore, told_firing
 from alerts.views import alert_json, alert_view
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,7 @@ class AlertEngine:
         self.external_url = external_url
         self.stale_after = stale_after
         self.resolved_retention = resolved_retention
-        self._states: dict[str, AlertState] = {}
-        self._changed: set[str] = set()
+        self._store = AlertStore(clock, self._rule_of_name)
         self._groups = Groups()
         self._muter = Muter(SilenceStore(silences), inhibit_rules)
         self._kpi_now: datetime | None = None
@@ -82,7 +82,7 @@ class AlertEngine:
         self._evaluators: dict[str, list[RuleEvaluator]] = {}
         self._set_rules(rules)
         metrics = NotifyMetrics(registry)
-        self._receivers = ReceiverSet(client, metrics, dead_letter, clock, self, rng)
+        self._receivers = ReceiverSet(client, metrics, dead_letter, clock, self._store, rng)
         self._receivers.configure(receivers)
         registry.register(AlertStatesCollector(self.rule_state_counts, self._receivers.queues))
         self._flusher: asyncio.Task[None] | None = None
@@ -103,6 +103,10 @@ class AlertEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._receivers.stop()
+
+    async def drain(self) -> None:
+        """Wait until every receiver queue is empty (tests, graceful shutdown)."""
+        await self._receivers.join()
 
     async def _flush_loop(self) -> None:
         while True:
@@ -131,18 +135,20 @@ class AlertEngine:
                     ev = evaluator.evaluate_sample(sample)
                     fp = fingerprint(ev.labels)
                     seen.add(fp)
-                    self._put(fp, lifecycle.step(self._states.get(fp), ev, evaluator.rule, now))
-        for fp, state in list(self._states.items()):
-            absent = fp not in seen and state.state != "resolved"
+                    self._store.put(
+                        fp, lifecycle.step(self._store.get(fp), ev, evaluator.rule, now)
+                    )
+        for state in self._store:
+            absent = state.fingerprint not in seen and state.state != "resolved"
             if absent and now - state.last_seen >= self.stale_after:
-                self._put(fp, lifecycle.expire(state, now))
+                self._store.put(state.fingerprint, lifecycle.expire(state, now))
         self._kpi_now = now
         self.tick()
 
     def tick(self) -> None:
         """Flush the groups that are due and drop finished resolved alerts."""
         now = self._clock()
-        for state in self._states.values():
+        for state in self._store:
             rule = self._rule_of(state)
             if rule is not None and self._notifiable(state):
                 labels = group_labels(state.labels, rule.group_by)
@@ -150,16 +156,6 @@ class AlertEngine:
         for timer in self._groups.due(now, self._group_interval):
             self._flush(timer, now)
         self._gc()
-
-    def _put(self, fp: str, new: AlertState | None) -> None:
-        prev = self._states.get(fp)
-        if new is None:
-            if self._states.pop(fp, None) is not None:
-                self._changed.add(fp)
-            return
-        self._states[fp] = new
-        if prev is None or prev.persisted_fields() != new.persisted_fields():
-            self._changed.add(fp)
 
     def _notifiable(self, state: AlertState) -> bool:
         if state.state == "firing":
@@ -174,7 +170,7 @@ class AlertEngine:
         rule = self._rule_of_name(timer.rule)
         members = [
             s
-            for s in self._states.values()
+            for s in self._store
             if rule is not None
             and s.rule == timer.rule
             and s.state != "pending"
@@ -183,15 +179,14 @@ class AlertEngine:
         if rule is None or not any(self._notifiable(s) for s in members):
             self._groups.drop(timer.key)
             return
-        firing = self._firing_labels()
+        firing = self._store.firing_labels()
         unmuted = [s for s in members if not self._mute(s, firing, now).muted]
         for notifier in self._receivers.for_rule(rule):
             self._clear_unsent_resolved(members, notifier, now)
             alerts = tuple(
                 alert_view(s, rule, self.external_url)
                 for s in unmuted
-                if s.state == "firing"
-                or (notifier.send_resolved and _told_firing(s, notifier.name))
+                if s.state == "firing" or (notifier.send_resolved and told_firing(s, notifier.name))
             )
             if not alerts:
                 continue
@@ -204,7 +199,7 @@ class AlertEngine:
                 self.external_url,
                 rule.group_interval,
             )
-            if self.due(n, notifier):
+            if self._store.due(n, notifier):
                 self._receivers.submit(n)
 
     def _clear_unsent_resolved(
@@ -215,63 +210,28 @@ class AlertEngine:
         if notifier.send_resolved:
             return
         for s in members:
-            if s.state == "resolved" and _told_firing(s, notifier.name):
-                self._put(s.fingerprint, lifecycle.record(s, notifier.name, "resolved", now))
-
-    def _firing_labels(self) -> dict[str, Mapping[str, str]]:
-        return {fp: s.labels for fp, s in self._states.items() if s.state == "firing"}
+            if s.state == "resolved" and told_firing(s, notifier.name):
+                self._store.put(s.fingerprint, lifecycle.record(s, notifier.name, "resolved", now))
 
     def _mute(
         self, state: AlertState, firing: Mapping[str, Mapping[str, str]], now: datetime
     ) -> MuteStatus:
         return self._muter.status(state.labels, state.fingerprint, firing, now)
 
-    # -- the notification log (Ledger protocol of the receiver workers) ------
-
-    def due(self, notification: Notification, notifier: Notifier) -> bool:
-        """Return whether any alert of the notification is due for this receiver."""
-        now = self._clock()
-        for view in notification.alerts:
-            state = self._states.get(view.fingerprint)
-            rule = None if state is None else self._rule_of(state)
-            if state is None or rule is None:
-                continue
-            repeat = notifier.repeat_interval(rule.repeat_interval)
-            if lifecycle.notification_due(
-                state, notifier.name, now, repeat, notifier.send_resolved
-            ):
-                return True
-        return False
-
-    def record(self, notification: Notification, receiver: str, at: datetime) -> None:
-        """Log a delivered notification in each alert's state."""
-        for view in notification.alerts:
-            state = self._states.get(view.fingerprint)
-            if state is not None:
-                self._put(view.fingerprint, lifecycle.record(state, receiver, view.status, at))
-
     # -- persistence ---------------------------------------------------------
 
     def take_changes(self) -> dict[str, dict[str, Any] | None]:
         """Return the states changed since the last call (None: deleted) and forget them."""
-        changed, self._changed = self._changed, set()
-        return {fp: self._states[fp].to_dict() if fp in self._states else None for fp in changed}
+        return self._store.take_changes()
 
     def state_dicts(self) -> dict[str, dict[str, Any]]:
-        """Return every alert state as JSON-able dicts, keyed by fingerprint."""
-        return {fp: s.to_dict() for fp, s in self._states.items()}
+        """Return every alert state as a JSON-able dict, keyed by fingerprint."""
+        return self._store.state_dicts()
 
     def restore(self, states: Iterable[Mapping[str, Any]]) -> None:
-        """Replace all alert state with persisted dicts (malformed ones are logged, skipped)."""
-        restored: dict[str, AlertState] = {}
-        for data in states:
-            try:
-                state = AlertState.from_dict(data)
-            except ValueError as exc:
-                log.error("skipping persisted alert state: %s", exc)
-                continue
-            restored[state.fingerprint] = state
-        self._states, self._changed, self._groups = restored, set(), Groups()
+        """Replace all alert state with persisted dicts (after partition assignment)."""
+        self._store.restore(states)
+        self._groups = Groups()
 
     # -- config --------------------------------------------------------------
 
@@ -290,9 +250,9 @@ class AlertEngine:
                 if name not in new:
                     self._retired[name] = old
                 self._groups.drop_rule(name)
-                for fp, s in list(self._states.items()):
+                for s in self._store:
                     if s.rule == name:
-                        self._put(fp, lifecycle.expire(s, now))
+                        self._store.put(s.fingerprint, lifecycle.expire(s, now))
         self._set_rules(rules)
         await self._receivers.replace(receivers)
         self._muter.silences.replace_config(silences)
@@ -319,33 +279,33 @@ class AlertEngine:
         now = self._kpi_now
         if now is None:
             return
-        for fp, s in list(self._states.items()):
+        for s in self._store:
             rule = self._rule_of(s)
             if s.state != "resolved" or s.resolved_at is None:
                 continue
             age = now - s.resolved_at
             told = rule is not None and any(
-                _told_firing(s, n.name) for n in self._receivers.for_rule(rule)
+                told_firing(s, n.name) for n in self._receivers.for_rule(rule)
             )
             if age >= self.resolved_retention and (not told or age >= timedelta(days=1)):
-                self._put(fp, None)
-        live = {s.rule for s in self._states.values()}
+                self._store.put(s.fingerprint, None)
+        live = {s.rule for s in self._store}
         self._retired = {k: v for k, v in self._retired.items() if k in live}
 
     # -- API -----------------------------------------------------------------
 
     def alerts_json(self) -> list[dict[str, Any]]:
         """Return the alert instances for `GET /api/v1/alerts`."""
-        now, firing = self._clock(), self._firing_labels()
+        now, firing = self._clock(), self._store.firing_labels()
         return [
             alert_json(s, self._rule_of(s), self._mute(s, firing, now))
-            for s in sorted(self._states.values(), key=lambda s: (s.rule, s.fingerprint))
+            for s in sorted(self._store, key=lambda s: (s.rule, s.fingerprint))
         ]
 
     def rule_state_counts(self) -> dict[str, dict[str, int]]:
         """Return alert counts by rule and state (for the `kpiwatch_alerts` gauge)."""
         counts: dict[str, dict[str, int]] = {name: {} for name in self._rules}
-        for s in self._states.values():
+        for s in self._store:
             by_state = counts.setdefault(s.rule, {})
             by_state[s.state] = by_state.get(s.state, 0) + 1
         return counts
@@ -367,8 +327,3 @@ class AlertEngine:
         """Return every silence for `GET /api/v1/silences`."""
         now = self._clock()
         return [s.to_json(now) for s in self._muter.silences.all(now)]
-
-
-def _told_firing(state: AlertState, receiver: str) -> bool:
-    entry = state.notified.get(receiver)
-    return entry is not None and entry.status == "firing"

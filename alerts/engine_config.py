@@ -96,6 +96,11 @@ class ReceiverSet:
         for worker in self._workers.values():
             await worker.stop()
 
+    async def join(self) -> None:
+        """Wait until every queue is empty and its last notification processed."""
+        for worker in list(self._workers.values()):
+            await worker.join()
+
     def for_rule(self, rule: Rule) -> list[Notifier]:
         """Return the notifiers a rule routes to (unknown names are skipped)."""
         return [self._workers[n].notifier for n in rule.receivers if n in self._workers]

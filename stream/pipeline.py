@@ -127,18 +127,25 @@ class Pipeline:
     def process_views(self, records: Iterable[RawRecord]) -> Output:
         """Apply a batch of view records; return the state to persist."""
         out = Output()
-        n = 0
+        applied = late = 0
+        topic = ""
         for rec in records:
+            topic = rec.topic
             try:
-                if self.queues.apply(rec.partition, rec.value or b""):
-                    n += 1
+                ok, n_late = self.queues.apply(rec.partition, rec.value or b"")
             except Exception as exc:
                 log.exception("bad view %s[%d]@%d", rec.topic, rec.partition, rec.offset)
                 out.dead_letters.append(dead_letter(rec, f"internal error: {exc!r}"))
+                continue
+            applied += ok
+            late += n_late
         out.state = self.queues.take_dirty()
-        self.metrics.views.inc(n)
-        self.metrics.batch.labels("queues").observe(n)
-        self.metrics.state_writes.labels("queues").inc(len(out.state))
+        m = self.metrics
+        m.views.inc(applied)
+        if late:  # facts beyond allowed_lateness: current state only
+            m.late.labels(topic, "view").inc(late)
+        m.batch.labels("queues").observe(applied)
+        m.state_writes.labels("queues").inc(len(out.state))
         return out
 
     def kpi_now(self, queue_watermark: float, max_watermark: float) -> float:

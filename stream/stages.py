@@ -90,29 +90,30 @@ class QueueStage:
         self.dirty: dict[int, set[str]] = {}
 
     def load(self, partition: int, key: str, raw: bytes) -> None:
-        """Restore one view from the changelog."""
-        self._put(partition, View.decode(raw))
+        """Restore one view from the changelog (nothing is judged late)."""
+        self._put(partition, View.decode(raw), restoring=True)
 
-    def apply(self, partition: int, raw: bytes) -> bool:
-        """Apply one view record; False if it is not newer than what we have."""
+    def apply(self, partition: int, raw: bytes) -> tuple[bool, int]:
+        """Apply one view record; return (applied, late facts). Older views are ignored."""
         view = View.decode(raw)
-        if not self._put(partition, view):
-            return False
+        late = self._put(partition, view, restoring=False)
+        if late is None:
+            return False, 0
         self.dirty.setdefault(partition, set()).add(view.key)
-        return True
+        return True, late
 
-    def _put(self, partition: int, view: View) -> bool:
+    def _put(self, partition: int, view: View, restoring: bool) -> int | None:
         views = self.views.setdefault(partition, {})
         old = views.get(view.key)
         if old is not None and view.version <= old.version:
-            return False  # a replayed or reordered older view
+            return None  # a replayed or reordered older view
         views[view.key] = view
         queues = self.kpis.setdefault(partition, {})
         q = queues.get(view.queue)
         if q is None:
             q = queues[view.queue] = QueueKpis(view.queue, self.make_windows(), self.opts)
-        q.apply(old if old is not None and not old.gone else None, None if view.gone else view)
-        return True
+        before = old if old is not None and not old.gone else None
+        return q.apply(before, None if view.gone else view, restoring)
 
     def take_dirty(self) -> list[Dirty]:
         """Return and forget the views changed since the last call."""
@@ -129,6 +130,13 @@ class QueueStage:
             self.views.pop(p, None)
             self.kpis.pop(p, None)
             self.dirty.pop(p, None)
+
+    def partition_of(self, queue: str) -> int | None:
+        """Return the partition that holds `queue`, None if this worker does not own it."""
+        for p, queues in self.kpis.items():
+            if queue in queues:
+                return p
+        return None
 
     def queues(self) -> Iterator[QueueKpis]:
         """Yield the KPI state of every queue this worker owns."""

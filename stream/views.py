@@ -8,7 +8,11 @@ event times, so replaying the same events yields byte-identical views.
 
 Facts are windowed observations `(name, at, value)`:
 `answered`/`abandoned` (value = wait s), `frt` (s), `created`, `solved` (value =
-resolution s), `csat`/`nps`/`ces` (score), `aht` (s).
+resolution s), `fcr` (1/0), `reopened`, `escalated`, `csat`/`nps`/`ces` (score),
+`aht` (s), `sla:<target>` (1 met / 0 breached), and the agent time spans
+`occ_busy`/`occ_available` (at = start, value = seconds). A fact may lie after
+the entity's newest event (a breach at its due instant, a call's AHT at
+ended + wrapup_timeout): stage 2 holds it until its clock reaches it.
 """
 
 from __future__ import annotations

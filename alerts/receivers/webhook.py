@@ -35,9 +35,9 @@ def webhook_payload(n: Notification, max_alerts: int = 0) -> dict[str, Any]:
         "receiver": n.receiver,
         "status": n.status,
         "alerts": [_alert(a) for a in alerts],
-        "groupLabels": dict(n.group_labels),
-        "commonLabels": n.common_labels,
-        "commonAnnotations": n.common_annotations,
+        "groupLabels": dict(sorted(n.group_labels.items())),
+        "commonLabels": dict(sorted(n.common_labels.items())),
+        "commonAnnotations": dict(sorted(n.common_annotations.items())),
         "externalURL": n.external_url,
         "version": "4",
         "groupKey": n.group_key,
@@ -48,8 +48,8 @@ def webhook_payload(n: Notification, max_alerts: int = 0) -> dict[str, Any]:
 def _alert(a: AlertView) -> dict[str, Any]:
     return {
         "status": a.status,
-        "labels": dict(a.labels),
-        "annotations": dict(a.annotations),
+        "labels": dict(sorted(a.labels.items())),
+        "annotations": dict(sorted(a.annotations.items())),
         "startsAt": go_time(a.starts_at),
         "endsAt": go_time(a.ends_at if a.status == "resolved" else None),
         "generatorURL": a.generator_url,

@@ -5,10 +5,26 @@ from __future__ import annotations
 from stream.entities.log import EntityLog
 from stream.views import Fact, View
 
+DEFAULT_WRAPUP_TIMEOUT = 600.0
 
-def derive_call(log: EntityLog, call_id: str) -> list[View]:
-    """Return the call's view of its queue (none until `call.queued` is known)."""
-    queue = ""
+
+def _aht(answered: float, ended: float, wrapup: float | None, timeout: float) -> Fact:
+    """Return the handle-time fact: at wrap-up, or at ended + timeout with ACW 0.
+
+    A wrap-up later than the timeout does not move it: the call concluded then.
+    The fact may lie after every known event; stage 2 holds it until its time.
+    """
+    talk = max(0.0, ended - answered)
+    if wrapup is not None and wrapup - ended <= timeout:
+        return ("aht", wrapup, talk + max(0.0, wrapup - ended))
+    return ("aht", ended + timeout, talk)
+
+
+def derive_call(
+    log: EntityLog, call_id: str, wrapup_timeout: float = DEFAULT_WRAPUP_TIMEOUT
+) -> list[View]:
+    """Return the call's view of its queue (the survey's `queue` until `call.queued`)."""
+    queue = survey_queue = ""
     queued = answered = left = ended = wrapup = None
     abandoned = False
     facts: list[Fact] = []
@@ -25,13 +41,14 @@ def derive_call(log: EntityLog, call_id: str) -> list[View]:
             wrapup = ts
         elif type_ == "survey.responded":
             facts.append((f["survey"], ts, float(f["score"])))
-            queue = queue or f.get("queue", "")
+            survey_queue = survey_queue or f.get("queue", "")
+    queue = queue or survey_queue
     if not queue:
         return []
     if queued is not None and left is not None:
         facts.append(("abandoned" if abandoned else "answered", left, max(0.0, left - queued)))
-    if answered is not None and ended is not None and wrapup is not None:
-        facts.append(("aht", wrapup, max(0.0, ended - answered) + max(0.0, wrapup - ended)))
+    if answered is not None and ended is not None:
+        facts.append(_aht(answered, ended, wrapup, wrapup_timeout))
     waiting = queued is not None and left is None
     return [
         View(

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stream.entities.log import EntityLog
-from stream.sla import Pause, SlaPolicy, active_seconds, match_policy, target_state
+from stream.entities.ticket_sla import CLOSED, SlaInput, pauses, sla_of
+from stream.sla import SlaPolicy, active_seconds, match_policy
 from stream.views import Fact, SlaView, View
-
-CLOSED = frozenset({"solved", "closed"})
 
 
 @dataclass
@@ -21,12 +20,14 @@ class _Ticket:
     created: float | None = None
     status: str = "new"
     history: list[tuple[float, str]] = field(default_factory=list)
+    replies: list[tuple[float, str, str]] = field(default_factory=list)
     first_reply: float | None = None
     agent_replies: int = 0
     solved: float | None = None
     reopens: list[float] = field(default_factory=list)
     escalated: float | None = None
-    facts: list[Fact] = field(default_factory=list)
+    surveys: list[Fact] = field(default_factory=list)
+    survey_queue: str = ""
 
 
 def _fold(log: EntityLog) -> _Ticket:
@@ -44,10 +45,12 @@ def _apply(t: _Ticket, ts: float, type_: str, f: dict[str, Any]) -> None:
         t.queue = f.get("queue", t.queue)
         t.channel = f.get("channel", t.channel)
         t.priority = f.get("priority", t.priority)
-    elif type_ == "ticket.replied" and f["author"] == "agent" and f.get("public", True):
-        t.agent_replies += 1
-        if t.first_reply is None:
-            t.first_reply = ts
+    elif type_ == "ticket.replied" and f.get("public", True):
+        t.replies.append((ts, f["author"], t.status))
+        if f["author"] == "agent":
+            t.agent_replies += 1
+            if t.first_reply is None:
+                t.first_reply = ts
     elif type_ == "ticket.status_changed":
         new = f["status"]
         if t.status in CLOSED and new not in CLOSED:
@@ -59,72 +62,57 @@ def _apply(t: _Ticket, ts: float, type_: str, f: dict[str, Any]) -> None:
     elif type_ == "ticket.escalated" and t.escalated is None:
         t.escalated = ts
     elif type_ == "survey.responded":
-        t.facts.append((f["survey"], ts, float(f["score"])))
-        t.queue = t.queue or f.get("queue", "")
+        t.surveys.append((f["survey"], ts, float(f["score"])))
+        t.survey_queue = t.survey_queue or f.get("queue", "")
 
 
-def _pauses(history: Sequence[tuple[float, str]], pause_on: frozenset[str]) -> list[Pause]:
-    pauses: list[Pause] = []
-    start: float | None = None
-    for ts, status in history:
-        if status in pause_on and start is None:
-            start = ts
-        elif status not in pause_on and start is not None:
-            pauses.append((start, ts))
-            start = None
-    if start is not None:
-        pauses.append((start, None))
-    return pauses
-
-
-def _sla(t: _Ticket, policy: SlaPolicy, now: float) -> tuple[SlaView, ...]:
-    assert t.created is not None
-    pauses = _pauses(t.history, policy.pause_on)
-    solved = t.solved if t.status in CLOSED else None
-    out = []
-    for name, met in (("first_response", t.first_reply), ("resolution", solved)):
-        duration = policy.target(name)
-        if duration is None:
-            continue
-        st = target_state(policy.calendar, name, t.created, duration, pauses, met, now)
-        out.append(
-            SlaView(name, st.due_at, st.remaining_paused, st.met_at, policy.at_risk.total_seconds())
-        )
-    return tuple(out)
-
-
-def derive_ticket(log: EntityLog, ticket_id: str, policies: Sequence[SlaPolicy]) -> list[View]:
-    """Return the ticket's view of its current queue (none before `ticket.created`)."""
-    t = _fold(log)
-    if t.created is None:
-        return []  # surveys or replies of a ticket we have not seen created yet
-    now = log.last_ts
-    facts = [*t.facts, ("created", t.created, 0.0)]
-    policy = match_policy(policies, t.priority, t.queue, t.channel)
+def _facts(t: _Ticket, created: float, policy: SlaPolicy | None) -> list[Fact]:
+    facts: list[Fact] = [*t.surveys, ("created", created, 0.0)]
     if t.first_reply is not None:
-        frt = t.first_reply - t.created
+        frt = t.first_reply - created
         if policy is not None and policy.frt_excludes_paused:
-            frt = active_seconds(t.created, t.first_reply, _pauses(t.history, policy.pause_on))
+            frt = active_seconds(created, t.first_reply, pauses(t.history, policy.pause_on))
         facts.append(("frt", t.first_reply, max(0.0, frt)))
-    is_open = t.status not in CLOSED
-    if not is_open and t.solved is not None:
-        facts.append(("solved", t.solved, max(0.0, t.solved - t.created)))
+    if t.status in CLOSED and t.solved is not None:
+        facts.append(("solved", t.solved, max(0.0, t.solved - created)))
         fcr = 1.0 if t.agent_replies == 1 and not t.reopens else 0.0
         facts.append(("fcr", t.solved, fcr))
     facts.extend(("reopened", ts, 0.0) for ts in t.reopens)
     if t.escalated is not None:
         facts.append(("escalated", t.escalated, 0.0))
-    sla = _sla(t, policy, now) if policy is not None else ()
+    return facts
+
+
+def derive_ticket(log: EntityLog, ticket_id: str, policies: Sequence[SlaPolicy]) -> list[View]:
+    """Return the ticket's view of its current queue.
+
+    Before `ticket.created` is known, only its surveys count, in the survey's
+    own `queue` (none if the survey names no queue).
+    """
+    t = _fold(log)
+    if t.created is None:
+        if not t.surveys or not t.survey_queue:
+            return []
+        only = tuple(sorted(t.surveys))
+        return [View("ticket", ticket_id, t.survey_queue, log.version, log.last_ts, facts=only)]
+    policy = match_policy(policies, t.priority, t.queue, t.channel)
+    facts = _facts(t, t.created, policy)
+    sla: tuple[SlaView, ...] = ()
+    if policy is not None:
+        solved = t.solved if t.status in CLOSED else None
+        inp = SlaInput(t.created, t.history, t.replies, solved)
+        sla, sla_facts = sla_of(inp, policy, log.last_ts)
+        facts.extend(sla_facts)
     return [
         View(
             "ticket",
             ticket_id,
             t.queue,
             log.version,
-            now,
+            log.last_ts,
             t.channel,
             t.priority,
-            active=is_open,
+            active=t.status not in CLOSED,
             sla=sla,
             facts=tuple(sorted(facts)),
         )

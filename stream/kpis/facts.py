@@ -7,7 +7,7 @@ are pure and table-tested.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from alerts.snapshot import KpiSample
@@ -22,6 +22,12 @@ class KpiOptions:
 
     short_abandon: float = 5.0
     service_level: float = 20.0
+    allowed_lateness: float = 600.0
+
+
+SPAN_FACTS = frozenset({"occ_busy", "occ_available"})
+"""Facts `(name, start, seconds)` that spread over time instead of counting at one instant."""
+SLA_PREFIX = "sla:"
 
 
 def contribution(fact: Fact, view: View, opts: KpiOptions) -> Acc:
@@ -45,6 +51,9 @@ def contribution(fact: Fact, view: View, opts: KpiOptions) -> Acc:
         c[("csat_n",)], c[("csat_ok",)] = 1.0, float(v >= 4)
     elif name == "nps":
         c[("nps_n",)], c[("nps_pro",)], c[("nps_det",)] = 1.0, float(v >= 9), float(v <= 6)
+    elif name.startswith(SLA_PREFIX):
+        target = name[len(SLA_PREFIX) :]
+        c[("sla_n", view.priority, target)], c[("sla_met", view.priority, target)] = 1.0, v
     elif name in ("ces", "aht", "fcr"):
         c[(name + "_n",)], c[(name + "_sum",)] = 1.0, v
     else:  # created, reopened, escalated: plain counts
@@ -62,8 +71,19 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
 
 
-def window_samples(queue: str, window: str, acc: Acc) -> Iterator[KpiSample]:
-    """Yield the windowed KPI samples of one queue and window."""
+def window_samples(
+    queue: str,
+    window: str,
+    acc: Acc,
+    open_runs: tuple[float, float] = (0.0, 0.0),
+    sla_pairs: Iterable[tuple[str, str]] = (),
+) -> Iterator[KpiSample]:
+    """Yield the windowed KPI samples of one queue and window.
+
+    `open_runs` is the (busy, available) agent time of runs still going, which
+    the window's accumulator cannot hold yet; `sla_pairs` are (priority, target)
+    pairs to report even with nothing concluded.
+    """
     n = acc.count
     base = {"queue": queue, "window": window}
     ans, abd, short = n("ans"), n("abd"), n("abd_short")
@@ -86,6 +106,14 @@ def window_samples(queue: str, window: str, acc: Acc) -> Iterator[KpiSample]:
     nps = _ratio(100.0 * (n("nps_pro") - n("nps_det")), nps_n)
     yield KpiSample("nps", base, nps, int(nps_n))
     yield KpiSample("ces", base, _ratio(n("ces_sum"), n("ces_n")), int(n("ces_n")))
+    busy = n("occ_busy") + open_runs[0]
+    staffed = busy + n("occ_available") + open_runs[1]
+    yield KpiSample("occupancy", base, _ratio(busy, staffed), int(staffed))
+    pairs = {(k[1], k[2]) for k in acc.counts if k[0] == "sla_n"}.union(sla_pairs)
+    for pr, target in sorted(pairs):
+        labels = {**base, "priority": pr, "target": target}
+        met, concluded = acc.count("sla_met", pr, target), acc.count("sla_n", pr, target)
+        yield KpiSample("sla_compliance", labels, _ratio(met, concluded), int(concluded))
     for kpi, fact in (("frt", "frt"), ("resolution_time", "solved")):
         yield from _summary(kpi, fact, base, acc)
 

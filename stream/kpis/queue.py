@@ -1,21 +1,37 @@
 """One queue's KPIs: current state from active views, windows from facts.
 
-q = QueueKpis("billing", windows={"15m": SlidingWindow(900)}, opts=KpiOptions())
-q.apply(old_view, new_view)     # retract what old contributed, add new
-q.samples(now)                  # -> list[KpiSample]
+    q = QueueKpis("billing", windows={"15m": SlidingWindow(900)}, opts=KpiOptions())
+    late = q.apply(old_view, new_view)   # retract what old contributed, add new
+    q.samples(now)                       # -> Iterator[KpiSample]
+
+Event-time policy. A fact counts in the window bucket of its own time `at`:
+
+- `at` after the queue's clock (a breach at a future due instant, a call's
+  AHT at ended + wrapup_timeout) is *pending*: it joins the windows when
+  `samples(now)` reaches it, and leaves quietly if the view changes first;
+- `at` within `allowed_lateness` of the watermark joins its bucket now (if
+  the window still holds that bucket);
+- older is *late*: it is counted (the return value of `apply`), kept out of
+  the windows, and only the current-state KPIs see the view. It stays out:
+  retracting it later retracts nothing.
+
+On restore from the changelog (`restoring=True`) nothing is late: the views
+come back in key order, not time order, so the watermark means nothing yet.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Mapping
 
 from alerts.snapshot import KpiSample
-from stream.kpis.facts import KpiOptions, contribution, window_samples
-from stream.kpis.windows import Window
-from stream.views import View
+from stream.kpis.current import AGENT_STATUSES, CurrentState
+from stream.kpis.facts import SPAN_FACTS, KpiOptions, contribution, window_samples
+from stream.kpis.windows import Acc, Window
+from stream.views import Fact, View
 
-AGENT_STATUSES = ("available", "busy", "after_call_work", "away", "offline")
+__all__ = ["AGENT_STATUSES", "QueueKpis"]
+
+Slot = tuple[str, Fact]  # (view key, fact)
 
 
 class QueueKpis:
@@ -25,93 +41,102 @@ class QueueKpis:
         self.queue = queue
         self.windows = dict(windows)
         self.opts = opts
-        self.open_tickets: dict[str, View] = {}
-        self.waiting: dict[str, float] = {}
-        self.agents: dict[str, str] = {}
-        self.watermark = 0.0
-        self.seen_cp: set[tuple[str, str]] = set()
-        self.seen_pt: set[tuple[str, str]] = set()
+        self.current = CurrentState()
+        self.watermark = 0.0  # newest event time seen in this queue
+        self.clock = 0.0  # max(watermark, latest `now` of samples)
+        self.pending: dict[Slot, tuple[float, Acc]] = {}
+        self.late: set[Slot] = set()
 
-    def apply(self, old: View | None, new: View | None) -> None:
-        """Replace the contribution of `old` by that of `new` (either may be None)."""
-        if old is not None:
-            self._current(old, remove=True)
-            old_facts = set(old.facts)
-        else:
-            old_facts = set()
+    def apply(self, old: View | None, new: View | None, restoring: bool = False) -> int:
+        """Replace the contribution of `old` by that of `new`; return the late facts' count."""
+        old_facts = set(old.facts) if old is not None else set()
         new_facts = set(new.facts) if new is not None else set()
-        for fact in old_facts - new_facts:
-            self._window(fact, old, -1)  # type: ignore[arg-type]
-        if new is not None:
-            self.watermark = max(self.watermark, new.t)
-            for fact in new_facts - old_facts:
-                self._window(fact, new, 1)
-            self._current(new, remove=False)
+        # the same fact counts under other labels when channel or priority changed
+        moved = old is not None and new is not None and _labels(old) != _labels(new)
+        gone = old_facts if moved else old_facts - new_facts
+        was_late: set[Fact] = set()
+        if old is not None:
+            self.current.update(old, remove=True)
+            was_late = {fact for fact in sorted(gone) if self._retract(old, fact)}
+        if new is None:
+            return 0
+        self.watermark = max(self.watermark, new.t)
+        self.clock = max(self.clock, self.watermark)
+        cutoff = self.watermark - self.opts.allowed_lateness
+        late = 0
+        for fact in sorted(new_facts - old_facts if not moved else new_facts):
+            if fact in old_facts:  # re-labelled, not new: it keeps its lateness
+                is_late = fact in was_late
+            else:
+                is_late = _end(fact) < cutoff and not restoring
+                late += is_late
+            if is_late:
+                self.late.add((new.key, fact))
+            else:
+                self._add(new, fact)
+        self.current.update(new, remove=False)
+        return late
 
-    def _window(self, fact: tuple[str, float, float], view: View, sign: int) -> None:
-        acc = contribution(fact, view, self.opts)
+    def _add(self, view: View, fact: Fact) -> None:
+        if fact[0] in SPAN_FACTS:
+            self._span(fact, 1)
+        elif fact[1] > self.clock:
+            self.pending[(view.key, fact)] = (fact[1], contribution(fact, view, self.opts))
+        else:
+            self._window(fact[1], contribution(fact, view, self.opts), 1)
+
+    def _retract(self, view: View, fact: Fact) -> bool:
+        """Take a fact back out; return whether it was late (so never in)."""
+        slot = (view.key, fact)
+        if slot in self.late:
+            self.late.discard(slot)
+            return True
+        if self.pending.pop(slot, None) is None:
+            if fact[0] in SPAN_FACTS:
+                self._span(fact, -1)
+            else:
+                self._window(fact[1], contribution(fact, view, self.opts), -1)
+        return False
+
+    def _window(self, at: float, acc: Acc, sign: int) -> None:
         for w in self.windows.values():
-            w.add(fact[1], acc, sign)
+            w.add(at, acc, sign)
 
-    def _current(self, v: View, remove: bool) -> None:
-        if v.kind == "ticket":
-            if remove or not v.active:
-                self.open_tickets.pop(v.id, None)
-            else:
-                self.open_tickets[v.id] = v
-                self.seen_cp.add((v.channel, v.priority))
-                self.seen_pt.update((v.priority, s.target) for s in v.sla)
-        elif v.kind == "call":
-            if remove or not v.active or v.since is None:
-                self.waiting.pop(v.id, None)
-            else:
-                self.waiting[v.id] = v.since
-        elif v.kind == "agent":
-            if remove:
-                self.agents.pop(v.id, None)
-            else:
-                self.agents[v.id] = v.status
+    def _span(self, fact: Fact, sign: int) -> None:
+        name, start, seconds = fact
+        for w in self.windows.values():
+            w.add_span(start, start + seconds, (name,), sign)
+
+    def _promote(self, now: float) -> None:
+        """Add the pending facts whose time has come."""
+        self.clock = max(self.clock, now)
+        due = [slot for slot, (at, _) in self.pending.items() if at <= now]
+        for slot in due:
+            at, acc = self.pending.pop(slot)
+            self._window(at, acc, 1)
 
     def samples(self, now: float) -> Iterator[KpiSample]:
         """Yield every KPI sample of this queue as of `now`."""
-        yield from self._current_samples(now)
+        self._promote(now)
+        yield from self.current.samples(self.queue, now)
         for name, w in self.windows.items():
             w.advance(now)
-            yield from window_samples(self.queue, name, w.total)
+            runs = self.current.open_runs(w.start(), now)
+            pairs = self.current.seen_pt
+            yield from window_samples(self.queue, name, w.total, runs, pairs)
+        self._forget_late()
 
-    def _current_samples(self, now: float) -> Iterator[KpiSample]:
-        q = self.queue
-        open_cp = Counter((v.channel, v.priority) for v in self.open_tickets.values())
-        for ch, pr in sorted(self.seen_cp):
-            labels = {"queue": q, "channel": ch, "priority": pr}
-            yield KpiSample("open_tickets", labels, float(open_cp[(ch, pr)]))
-        risk, breached = self._sla_counts(now)
-        for pr, target in sorted(self.seen_pt):
-            labels = {"queue": q, "priority": pr, "target": target}
-            yield KpiSample("sla_at_risk", labels, float(risk[(pr, target)]))
-            yield KpiSample("sla_breached", labels, float(breached[(pr, target)]))
-        yield KpiSample("calls_waiting", {"queue": q}, float(len(self.waiting)))
-        oldest = min(self.waiting.values(), default=None)
-        wait = max(0.0, now - oldest) if oldest is not None else 0.0
-        yield KpiSample("longest_wait", {"queue": q}, wait)
-        by_status = Counter(self.agents.values())
-        for status in AGENT_STATUSES:
-            labels = {"queue": q, "status": status}
-            yield KpiSample(f"agents_{status}", labels, float(by_status[status]))
+    def _forget_late(self) -> None:
+        """Drop late facts older than every window: retracting them would be a no-op."""
+        if not self.late:
+            return
+        oldest = min((w.start() for w in self.windows.values()), default=float("inf"))
+        self.late = {slot for slot in self.late if _end(slot[1]) >= oldest}
 
-    def _sla_counts(self, now: float) -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]:
-        risk: Counter[tuple[str, str]] = Counter()
-        breached: Counter[tuple[str, str]] = Counter()
-        for v in self.open_tickets.values():
-            for s in v.sla:
-                if s.met_at is not None:
-                    continue
-                key = (v.priority, s.target)
-                if s.due_at is None:  # paused: breached only if it was before the pause
-                    if s.remaining is not None and s.remaining <= 0:
-                        breached[key] += 1
-                elif now > s.due_at:
-                    breached[key] += 1
-                elif s.due_at - now <= s.horizon:
-                    risk[key] += 1
-        return risk, breached
+
+def _labels(view: View) -> tuple[str, str]:
+    return view.channel, view.priority
+
+
+def _end(fact: Fact) -> float:
+    return fact[1] + fact[2] if fact[0] in SPAN_FACTS else fact[1]

@@ -12,7 +12,7 @@ window costs nothing. `today` keeps one bucket per local calendar day.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from stream.kpis.sketch import Sketch
@@ -88,6 +88,21 @@ class SlidingWindow:
         self.total.merge(acc, sign)
         return True
 
+    def add_span(self, start: float, end: float, key: Key, sign: int) -> None:
+        """Add (or retract) the seconds of `[start, end)` to `key`, split per bucket."""
+        idx = int(max(start, self.start()) // self.res)  # expired buckets take nothing
+        while idx * self.res < end:
+            lo, hi = max(start, idx * self.res), min(end, (idx + 1) * self.res)
+            if hi > lo and self._live(idx):
+                self.add(lo, Acc.of({key: hi - lo}), sign)
+            idx += 1
+
+    def start(self) -> float:
+        """Return where the live buckets begin (-inf before the first advance)."""
+        if self.horizon == float("-inf"):
+            return self.horizon
+        return int(self.horizon // self.res) * self.res
+
     def advance(self, now: float) -> None:
         """Expire the buckets that ended before now - span."""
         horizon = now - self.span
@@ -121,6 +136,20 @@ class TodayWindow:
             bucket = self.buckets[day] = Acc()
         bucket.merge(acc, sign)
         return True
+
+    def _midnight(self, day: int) -> float:
+        return datetime.combine(date.fromordinal(day), time(), self.tz).timestamp()
+
+    def add_span(self, start: float, end: float, key: Key, sign: int) -> None:
+        """Add (or retract) the seconds of `[start, end)` to `key`, split at local midnights."""
+        while start < end:
+            stop = min(end, self._midnight(self._day(start) + 1))
+            self.add(start, Acc.of({key: stop - start}), sign)
+            start = stop
+
+    def start(self) -> float:
+        """Return the current local day's midnight (-inf before the first advance)."""
+        return self._midnight(self.today) if self.today > 0 else float("-inf")
 
     def advance(self, now: float) -> None:
         """Move to the local day of `now`, dropping earlier days."""

@@ -1,7 +1,8 @@
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from alerts.config import (
     AlertmanagerReceiver,
@@ -65,7 +66,7 @@ def test_rule_defaults_and_alias() -> None:
     assert rule.model_dump(mode="json", by_alias=True)["for"] == "2m"
 
 
-def _error(model: type, data: dict) -> str:
+def _error(model: type[BaseModel], data: dict[str, Any]) -> str:
     with pytest.raises(ValidationError) as info:
         model.model_validate(data)
     return str(info.value)
@@ -87,7 +88,7 @@ def _error(model: type, data: dict) -> str:
         ({"repeat_interval": "0s"}, "must be greater than 0s"),
     ],
 )
-def test_bad_rules_name_the_problem(change: dict, message: str) -> None:
+def test_bad_rules_name_the_problem(change: dict[str, Any], message: str) -> None:
     assert message in _error(Rule, {**RULE, **change})
 
 

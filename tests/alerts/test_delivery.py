@@ -41,7 +41,13 @@ class Harness:
         self.dead: list[DeadLetter] = []
         self.ledger = AlwaysDue()
         receiver = WebhookReceiver.model_validate(
-            {"type": "webhook", "name": "hook", "url": sink.url + "/hook", "timeout": "300ms", **cfg}
+            {
+                "type": "webhook",
+                "name": "hook",
+                "url": sink.url + "/hook",
+                "timeout": "300ms",
+                **cfg,
+            }
         )
         self.worker = ReceiverWorker(
             WebhookNotifier(receiver, client),
@@ -106,7 +112,9 @@ async def test_retry_policy_attempt_counts(
     assert h.metric("kpiwatch_notifications_dead_lettered_total", reason=dead_reason) == 1.0
 
 
-async def test_429_honours_retry_after(sink: Sink, clock: FakeClock, client: httpx.AsyncClient):
+async def test_429_honours_retry_after(
+    sink: Sink, clock: FakeClock, client: httpx.AsyncClient
+) -> None:
     sink.script = [(429, {"Retry-After": "1"}), 200]
     h = Harness(sink, clock, client)
     await h.worker.process(notification())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from alerts.config import Rule
-from alerts.lifecycle import AlertState, notification_due, record, step
+from alerts.lifecycle import AlertState, NotifyStatus, notification_due, record, step
 from alerts.rules import RuleEvaluator
 from alerts.snapshot import KpiSample
 
@@ -31,8 +32,8 @@ def make_rule(**kw: Any) -> Rule:
 
 def simulate(
     rule: Rule,
-    values: list[float | None],
-    samples: list[int | None] | None = None,
+    values: Sequence[float | None],
+    samples: Sequence[int | None] | None = None,
     send_resolved: bool = True,
     step_size: timedelta = STEP,
 ) -> tuple[list[str], list[tuple[int, str]]]:
@@ -50,7 +51,7 @@ def simulate(
         state = step(state, evaluator.evaluate_sample(sample), rule, now)
         states.append(state.state if state else "inactive")
         if state and notification_due(state, "hook", now, rule.repeat_interval, send_resolved):
-            status = "firing" if state.state == "firing" else "resolved"
+            status: NotifyStatus = "firing" if state.state == "firing" else "resolved"
             state = record(state, "hook", status, now)
             sent.append((i, status))
     return states, sent
@@ -77,7 +78,10 @@ def test_flapping_without_hysteresis_flaps() -> None:
         # holds for 2 minutes → fires on the third breaching step
         ([0.1, 0.1, 0.1, 0.1], ["pending", "pending", "firing", "firing"]),
         # interrupted: pending resets
-        ([0.1, 0.1, 0.01, 0.1, 0.1, 0.1], ["pending", "pending", "inactive", "pending", "pending", "firing"]),
+        (
+            [0.1, 0.1, 0.01, 0.1, 0.1, 0.1],
+            ["pending", "pending", "inactive", "pending", "pending", "firing"],
+        ),
         # unknown (no value) while pending resets too: too few samples never fires
         ([0.1, None, 0.1, 0.1], ["pending", "inactive", "pending", "pending"]),
     ],

@@ -413,3 +413,21 @@ def test_models_are_frozen() -> None:
     config = Config()
     with pytest.raises(ValueError, match="frozen"):
         config.timezone = "UTC"  # type: ignore[misc]
+
+
+def test_kafka_security_is_passed_through_to_aiokafka(tmp_path: Path) -> None:
+    path = tmp_path / "kpiwatch.yaml"
+    path.write_text(
+        "kafka:\n"
+        "  security: {security_protocol: SASL_PLAINTEXT, sasl_mechanism: SCRAM-SHA-512,\n"
+        "             sasl_username: kpiwatch, sasl_password: '${KAFKA_PASSWORD}'}\n"
+    )
+    config = load_config(path, {"KAFKA_PASSWORD": "pa55"})
+    assert config.kafka.security is not None
+    assert config.kafka.security.aiokafka_kwargs() == {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "kpiwatch",
+        "sasl_plain_password": "pa55",
+    }
+    assert "pa55" not in repr(config)

@@ -1,0 +1,166 @@
+"""Benchmark: raw Kafka ceiling vs kpiwatch pipeline throughput, and event→metric latency.
+
+    python bench/throughput.py --events 100000
+
+Starts the embedded broker, produces synthetic traffic, and prints one table:
+(a) aiokafka getmany + orjson.loads, no processing (the ceiling),
+(b) one kpiwatch worker process, all stages, from ready to fully caught up,
+(c) event→metric latency: produce one event, poll /metrics until it shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stream.broker import EmbeddedBroker
+from stream.traffic import TrafficModel
+from tests.support.worker import Topics, WorkerProcess, new_port, sample, write_config
+
+
+def traffic(n: int) -> list[tuple[str, bytes, bytes]]:
+    """Return n synthetic (stream, key, value) records."""
+    start = datetime.now(UTC) - timedelta(days=2)
+    model = TrafficModel(seed=11, start=start, rate=20.0)
+    out: list[tuple[str, bytes, bytes]] = []
+    t = start
+    while len(out) < n:
+        t += timedelta(minutes=10)
+        out += [(r.stream, r.key.encode(), orjson.dumps(r.value)) for r in model.events_until(t)]
+    return out[:n]
+
+
+async def produce(
+    bootstrap: str, topics: dict[str, str], recs: list[tuple[str, bytes, bytes]]
+) -> None:
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=1 << 20)
+    await p.start()
+    try:
+        futs = [await p.send(topics[s], v, key=k) for s, k, v in recs]
+        await asyncio.gather(*futs)
+    finally:
+        await p.stop()
+
+
+async def ceiling(bootstrap: str, topics: list[str], n: int) -> float:
+    c = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"bench-{uuid.uuid4().hex[:6]}",
+        max_poll_records=10000,
+    )
+    await c.start()
+    seen, began = 0, time.perf_counter()
+    try:
+        while seen < n:
+            for msgs in (await c.getmany(timeout_ms=1000, max_records=10000)).values():
+                for m in msgs:
+                    orjson.loads(m.value)
+                seen += len(msgs)
+    finally:
+        await c.stop()
+    return n / (time.perf_counter() - began)
+
+
+def accepted(text: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    total = 0.0
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            if s.name in (
+                "kpiwatch_events_accepted_total",
+                "kpiwatch_events_duplicate_total",
+                "kpiwatch_events_rejected_total",
+            ):
+                total += s.value
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=50_000)
+    ap.add_argument("--latency-samples", type=int, default=50)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="kpiwatch-bench-"))
+    with EmbeddedBroker(port=0, log_path=tmp / "broker.log") as broker:
+        topics = Topics()
+        names = topics.names
+        recs = traffic(args.events)
+        asyncio.run(produce(broker.bootstrap, names, recs))
+        raw = asyncio.run(
+            ceiling(broker.bootstrap, [names[s] for s in ("tickets", "calls", "agents")], len(recs))
+        )
+        port = new_port()
+        cfg = write_config(tmp / "bench.yaml", broker.bootstrap, topics, port, partitions=4)
+        w = WorkerProcess(cfg, tmp / "data", tmp / "worker.log", port)
+        began = time.perf_counter()
+        w.start()
+        ready = time.perf_counter() - began
+        t0 = time.perf_counter()
+        try:
+            while accepted(w.metrics()) < len(recs):
+                time.sleep(0.2)
+            full = len(recs) / (time.perf_counter() - t0)
+            lat = latency(broker.bootstrap, names["calls"], w, args.latency_samples)
+        finally:
+            w.kill()
+    q = statistics.quantiles(lat, n=100)
+    print(f"\nkpiwatch bench — {len(recs)} events, 1 worker process, Tansu on loopback\n")
+    print("| measure | value |\n|---|---|")
+    print(f"| (a) ceiling: aiokafka getmany + orjson.loads | {raw:,.0f} events/s |")
+    print(
+        f"| (b) kpiwatch full pipeline (decode, dedup, state, views, KPIs, changelog) "
+        f"| {full:,.0f} events/s |"
+    )
+    print(f"| (c) event→metric latency p50 / p99 | {q[49] * 1000:.0f} ms / {q[98] * 1000:.0f} ms |")
+    print(f"| worker start → ready (fresh group) | {ready:.1f} s |")
+
+
+def latency(bootstrap: str, topic: str, w: WorkerProcess, n: int) -> list[float]:
+    async def run() -> list[float]:
+        p = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        await p.start()
+        out = []
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                for i in range(n):
+                    q, cid = f"lat{i}", f"lat-call-{i}"
+                    ev = {
+                        "event_id": f"lat-{i}",
+                        "type": "call.queued",
+                        "call_id": cid,
+                        "queue": q,
+                        "occurred_at": datetime.now(UTC).isoformat(),
+                    }
+                    began = time.perf_counter()
+                    await p.send_and_wait(topic, orjson.dumps(ev), key=cid.encode())
+                    while True:
+                        text = (await client.get(f"{w.url}/metrics")).text
+                        if sample(text, "kpiwatch_calls_waiting", queue=q) == 1.0:
+                            break
+                        await asyncio.sleep(0.005)
+                    out.append(time.perf_counter() - began)
+        finally:
+            await p.stop()
+        return out
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

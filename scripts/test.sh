@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up .venv (if needed) and run the whole test suite: lint, types, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+if ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null
+  else
+    echo "note: promtool/alertmanager missing; install Debian packages prometheus prometheus-alertmanager" >&2
+  fi
+fi
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,5 @@
+"""`python -m stream` runs the `kpiwatch` command."""
+
+from stream.cli import main
+
+main()

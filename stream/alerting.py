@@ -1,0 +1,156 @@
+"""Bind the alert engine to the worker: evaluation timer, persistence, API.
+
+Alert state lives in the queues table, in the partition of the alert's queue,
+under keys `ALERT_PREFIX + fingerprint`: whoever owns a queue owns its alerts,
+and a rebalance or restart restores them with the queue's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from prometheus_client import CollectorRegistry, Gauge
+
+from alerts.config import Silence
+from alerts.engine import AlertEngine
+from alerts.pipeline import DeadLetter
+from stream.config import Config, ConfigError, load_config
+from stream.pipeline import Pipeline
+from stream.stages import Dirty
+
+log = logging.getLogger("kpiwatch.alerting")
+
+ALERT_PREFIX = "\x1falert\x1f"
+
+
+class Alerting:
+    """The worker's alerting: evaluate snapshots, persist state, reload config."""
+
+    def __init__(
+        self,
+        config: Config,
+        config_path: Path | None,
+        pipeline: Pipeline,
+        registry: CollectorRegistry,
+        dead_letter: Callable[[bytes, str], Any],
+    ) -> None:
+        self.config, self.config_path, self.pipeline = config, config_path, pipeline
+        self.registry = registry
+        self._dead_letter = dead_letter
+        self.engine: AlertEngine | None = None
+        self.client: httpx.AsyncClient | None = None
+        self.reload_ok = Gauge(
+            "kpiwatch_config_last_reload_successful",
+            "1 if the last config reload succeeded.",
+            registry=registry,
+        )
+        self.reload_ok.set(1)
+        self.reload_error = ""
+        self._pending: list[dict[str, Any]] | None = None
+        self._known: dict[str, int] = {}  # fingerprint → partition, to delete resolved ones
+
+    async def start(self) -> None:
+        """Create the HTTP client and the engine; start its receiver tasks."""
+        c = self.config
+        self.client = httpx.AsyncClient(timeout=10.0)
+        self.engine = AlertEngine(
+            c.rules,
+            c.receivers,
+            c.silences,
+            c.inhibit_rules,
+            clock=lambda: datetime.now(UTC),
+            client=self.client,
+            registry=self.registry,
+            dead_letter=self._on_dead_letter,
+        )
+        if self._pending is not None:
+            self.engine.restore(self._pending)
+        await self.engine.start()
+
+    async def stop(self) -> None:
+        """Stop receivers and close the client."""
+        if self.engine is not None:
+            await self.engine.stop()
+        if self.client is not None:
+            await self.client.aclose()
+
+    async def _on_dead_letter(self, dl: DeadLetter) -> None:
+        await self._dead_letter(orjson.dumps(dl.to_dict(), default=str), dl.reason)
+
+    def restore(self, states: list[dict[str, Any]]) -> None:
+        """Replace alert state with what the owned partitions hold."""
+        if self.engine is None:
+            self._pending = states
+        else:
+            self.engine.restore(states)
+
+    def evaluate(self) -> list[Dirty]:
+        """Evaluate rules on a fresh snapshot; return state records to persist."""
+        if self.engine is None:
+            return []
+        self.engine.evaluate(self.pipeline.snapshot())
+        parts = self.pipeline.queues.partition_of
+        out: list[Dirty] = []
+        for fp, d in self.engine.take_changes().items():
+            queue = (d or {}).get("labels", {}).get("queue")
+            part = parts(queue) if queue else None
+            if part is None and d is None:
+                part = self._known.pop(fp, None)
+            if part is None:
+                continue
+            if d is not None:
+                self._known[fp] = part
+            out.append((part, ALERT_PREFIX + fp, None if d is None else orjson.dumps(d)))
+        return out
+
+    async def reload(self) -> bool:
+        """Reload the config file; swap alerting config if valid, keep the old one if not."""
+        if self.config_path is None or self.engine is None:
+            return False
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as exc:
+            self.reload_ok.set(0)
+            self.reload_error = str(exc)
+            log.error("config reload rejected, keeping the running config:\n%s", exc)
+            return False
+        await self.engine.replace_config(new.rules, new.receivers, new.silences, new.inhibit_rules)
+        self.config = new
+        self.reload_ok.set(1)
+        self.reload_error = ""
+        log.info(
+            "config reloaded from %s (alerting; KPI definitions need a restart)", self.config_path
+        )
+        return True
+
+    def authorized(self, header: str | None) -> bool:
+        """Return whether a request may change state (bearer token, when configured)."""
+        token = self.config.http.auth_token
+        if token is None:
+            return True
+        want = f"Bearer {token.get_secret_value()}"
+        return header is not None and hmac.compare_digest(header.encode(), want.encode())
+
+    def add_silence(self, body: bytes) -> str:
+        """Add a silence from a JSON body; return its id."""
+        assert self.engine is not None
+        return self.engine.add_silence(Silence.model_validate_json(body))
+
+    async def watch_file(self) -> None:
+        """Reload when the config file changes."""
+        if self.config_path is None:
+            return
+        from watchfiles import awatch
+
+        with contextlib.suppress(asyncio.CancelledError):
+            async for _ in awatch(self.config_path):
+                await self.reload()

@@ -1,0 +1,85 @@
+"""Alerting endpoints and timers on the worker's faust web server.
+
+`GET /api/v1/alerts`, `GET|POST /api/v1/silences`, `DELETE /api/v1/silences/{id}`,
+`POST /-/reload`; writes need the bearer token when `http.auth_token` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+import faust
+from faust.web import View
+from pydantic import ValidationError
+
+from alerts.errors import SilenceNotFound
+from stream.agents import Worker
+from stream.alerting import Alerting
+
+log = logging.getLogger("kpiwatch.api")
+
+
+def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: float) -> None:
+    """Register the alerting startup task, evaluation timer and HTTP endpoints."""
+
+    @app.task
+    async def start_alerting() -> None:
+        await alerting.start()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(alerting.reload()))
+        app.add_future(alerting.watch_file())
+
+    @app.timer(min(interval, 0.5))
+    async def evaluate() -> None:
+        if worker.ready:
+            await worker.persist("queues", alerting.evaluate())
+
+    def denied(view: View, request: Any) -> Any:
+        if alerting.authorized(request.headers.get("Authorization")):
+            return None
+        return view.json({"error": "bearer token required"}, status=401)
+
+    @app.page("/api/v1/alerts")
+    async def alerts(self: View, request: Any) -> Any:
+        engine = alerting.engine
+        return self.json({"alerts": engine.alerts_json() if engine else []})
+
+    @app.page("/api/v1/silences")
+    class Silences(View):  # type: ignore[misc]
+        async def get(self, request: Any) -> Any:
+            engine = alerting.engine
+            return self.json({"silences": engine.silences_json() if engine else []})
+
+        async def post(self, request: Any) -> Any:
+            if (resp := denied(self, request)) is not None:
+                return resp
+            try:
+                sid = alerting.add_silence(await request.read())
+            except ValidationError as exc:
+                return self.json({"error": str(exc)}, status=400)
+            return self.json({"silenceID": sid})
+
+    @app.page("/api/v1/silences/{sid}")
+    class Silence(View):  # type: ignore[misc]
+        async def delete(self, request: Any, sid: str) -> Any:
+            if (resp := denied(self, request)) is not None:
+                return resp
+            try:
+                assert alerting.engine is not None
+                alerting.engine.expire_silence(sid)
+            except SilenceNotFound:
+                return self.json({"error": f"no silence {sid}"}, status=404)
+            return self.json({"expired": sid})
+
+    @app.page("/-/reload")
+    class Reload(View):  # type: ignore[misc]
+        async def post(self, request: Any) -> Any:
+            if (resp := denied(self, request)) is not None:
+                return resp
+            ok = await alerting.reload()
+            return self.json(
+                {"reloaded": ok, "error": alerting.reload_error}, status=200 if ok else 400
+            )

@@ -1,0 +1,60 @@
+"""Shared fixtures: one embedded broker per session, workers per test (stopped by PID)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stream.broker import EmbeddedBroker
+from tests.support.worker import Topics, WorkerProcess, new_port, write_config
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """Start Tansu on a free loopback port for the whole session."""
+    log = tmp_path_factory.mktemp("broker") / "tansu.log"
+    b = EmbeddedBroker(port=0, log_path=log)
+    b.start()
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture
+def topics() -> Topics:
+    """Return fresh topic names and consumer group for one test."""
+    return Topics()
+
+
+@pytest.fixture
+def start_worker(
+    broker: EmbeddedBroker, topics: Topics, tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcess]]:
+    """Return a function that starts a worker on this test's topics; all stopped after."""
+    started: list[WorkerProcess] = []
+
+    def start(
+        partitions: int = 2, extra: dict[str, Any] | None = None, name: str = "w"
+    ) -> WorkerProcess:
+        port = new_port()
+        cfg = write_config(
+            tmp_path / f"{name}-{len(started)}.yaml",
+            broker.bootstrap,
+            topics,
+            port,
+            partitions,
+            extra,
+        )
+        w = WorkerProcess(cfg, tmp_path / f"{name}-data", tmp_path / f"{name}.log", port)
+        started.append(w)
+        return w.start()
+
+    try:
+        yield start
+    finally:
+        for w in started:
+            w.kill()

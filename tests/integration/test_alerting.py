@@ -1,0 +1,139 @@
+"""Alerting end to end on the embedded broker: events → rule → webhook POST."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from stream.broker import EmbeddedBroker
+from tests.integration.scenario import CONFIG, EVENTS, call
+from tests.support.worker import Topics, WorkerProcess, produce, sample
+
+pytestmark = pytest.mark.integration
+
+
+class Sink:
+    """A real HTTP server on loopback that records every POSTed JSON body."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                sink.bodies.append(json.loads(body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def alerts(self, status: str, queue: str) -> list[dict[str, Any]]:
+        """Return the alerts received with this status for this queue."""
+        return [
+            a
+            for b in self.bodies
+            for a in b["alerts"]
+            if a["status"] == status and a["labels"].get("queue") == queue
+        ]
+
+    def wait(self, status: str, queue: str, timeout: float = 30) -> dict[str, Any]:
+        """Wait for an alert with this status for this queue."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if found := self.alerts(status, queue):
+                return found[0]
+            time.sleep(0.1)
+        raise AssertionError(f"no {status} alert for {queue}; got {self.bodies}")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    s = Sink()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def alerting(url: str) -> dict[str, Any]:
+    return {
+        **CONFIG,
+        "receivers": [{"name": "sink", "type": "webhook", "url": url, "send_resolved": True}],
+        "rules": [
+            {
+                "name": "CallsWaiting",
+                "kpi": "calls_waiting",
+                "op": ">=",
+                "threshold": 2,
+                "recovery_threshold": 1,
+                "for": "0s",
+                "severity": "critical",
+                "annotations": {"summary": "{{ value }} calls waiting in {{ queue }}"},
+                "receivers": ["sink"],
+                "group_wait": "0s",
+                "group_interval": "1s",
+                "repeat_interval": "1h",
+            }
+        ],
+    }
+
+
+def _records(topics: Topics, events: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    return [(topics.names[s], k, v) for s, k, v in events]
+
+
+def test_fire_restart_without_resend_and_bad_reload(
+    broker: EmbeddedBroker,
+    topics: Topics,
+    sink: Sink,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    w = start_worker(extra=alerting(sink.url))
+    asyncio.run(produce(broker.bootstrap, _records(topics, EVENTS)))
+    fired = sink.wait("firing", "billing")
+    assert fired["labels"]["alertname"] == "CallsWaiting"
+    assert fired["labels"]["severity"] == "critical"
+    assert fired["annotations"]["summary"] == "2 calls waiting in billing"
+    body = sink.bodies[0]
+    assert body["version"] == "4" and body["status"] == "firing"
+    api = httpx.get(f"{w.url}/api/v1/alerts", timeout=5).json()["alerts"]
+    assert [a["labels"]["queue"] for a in api if a["state"] == "firing"] == ["billing"]
+
+    # SIGKILL and restart: the notification log was persisted, nothing is re-sent
+    w.kill()
+    w2 = start_worker(extra=alerting(sink.url))
+    time.sleep(4)  # several evaluation rounds
+    assert len(sink.alerts("firing", "billing")) == 1, sink.bodies
+
+    # an invalid config is rejected; the running rules keep working
+    w2.config.write_text("rules: [{name: broken, kpi: no_such_kpi}]\n")
+    r = httpx.post(f"{w2.url}/-/reload", timeout=10)
+    assert r.status_code == 400
+    assert sample(w2.metrics(), "kpiwatch_config_last_reload_successful") == 0
+    sales = [call(f"s{i}", f"s{i}-q", "call.queued", 250 + i, queue="sales") for i in range(3)]
+    answered = [
+        call("c5", "c5-a", "call.answered", 320, agent_id="a1"),
+        call("c6", "c6-a", "call.answered", 330, agent_id="a1"),
+    ]
+    asyncio.run(produce(broker.bootstrap, _records(topics, sales + answered)))
+    assert sink.wait("firing", "sales")["annotations"]["summary"] == "3 calls waiting in sales"
+    sink.wait("resolved", "billing")

@@ -1,0 +1,257 @@
+"""End to end on the embedded broker: scripted events → worker → exact /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from prometheus_client.parser import text_string_to_metric_families
+
+from stream.broker import EmbeddedBroker
+from tests.integration.scenario import BAD, CONFIG, DUPLICATES, EVENTS, EXPECTED, FRT_P50
+from tests.support.worker import Topics, WorkerProcess, produce, sample
+
+pytestmark = pytest.mark.integration
+
+
+def _records(topics: Topics, events: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    return [(topics.names[s], k, v) for s, k, v in events]
+
+
+def _wait_for(
+    w: WorkerProcess, name: str, value: float, timeout: float = 60.0, **labels: str
+) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = w.metrics()
+        if sample(text, name, **labels) == value:
+            return text
+        time.sleep(0.3)
+    raise AssertionError(
+        f"{name}{labels} never reached {value}; last:\n"
+        + "\n".join(ln for ln in text.splitlines() if name in ln)
+        + "\n"
+        + w.tail()
+    )
+
+
+def _kpi_series(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    skip = (
+        "kpiwatch_events_",
+        "kpiwatch_views_",
+        "kpiwatch_state_",
+        "kpiwatch_batch_",
+        "kpiwatch_event_processing",
+        "kpiwatch_consumer_lag",
+        "kpiwatch_worker_",
+        "kpiwatch_dead_letters",
+        "kpiwatch_kpi_info",
+        "kpiwatch_notification",
+        "kpiwatch_alerts",
+        "kpiwatch_config",
+    )
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            if s.name.startswith("kpiwatch_") and not s.name.startswith(skip):
+                out[(s.name, tuple(sorted(s.labels.items())))] = float(s.value)
+    return out
+
+
+def _assert_expected(text: str) -> None:
+    for name, labels, value in EXPECTED:
+        got = sample(text, name, **labels)
+        assert got == pytest.approx(value), f"{name}{labels}: {got} != {value}"
+    name, labels, value = FRT_P50
+    assert sample(text, name, **labels) == pytest.approx(value, rel=0.01)
+
+
+ACCEPTED = len(EVENTS)
+
+
+def test_scenario_values_duplicates_and_dead_letters(
+    broker: EmbeddedBroker, topics: Topics, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    w = start_worker(extra=CONFIG)
+    assert w.ready_after is not None and w.ready_after < 30, w.ready_after
+    asyncio.run(produce(broker.bootstrap, _records(topics, EVENTS + DUPLICATES + BAD)))
+    text = _wait_for(w, "kpiwatch_tickets_created", 5, queue="billing", window="1h")
+    _wait_for(w, "kpiwatch_calls_waiting", 2, queue="billing")
+    text = w.metrics()
+    _assert_expected(text)
+    dup = sum(
+        v for (n, _), v in _kpi_or_all(text).items() if n == "kpiwatch_events_duplicate_total"
+    )
+    assert dup == 2
+    rej = sum(v for (n, _), v in _kpi_or_all(text).items() if n == "kpiwatch_events_rejected_total")
+    assert rej == 3
+    dead = asyncio.run(_read_all(broker.bootstrap, topics.names["dead_letter"], 3))
+    reasons = sorted(dict(h)["kpiwatch.reason"].decode() for h in (d[1] for d in dead))
+    assert any("invalid JSON" in r for r in reasons), reasons
+    assert any("queue" in r for r in reasons), reasons
+    assert any("offset" in r for r in reasons), reasons
+    assert sorted(d[0] for d in dead) == sorted(raw for _, _, raw in BAD)
+    for _, headers in dead:
+        h = dict(headers)
+        assert h["kpiwatch.source.topic"].decode() in topics.names.values()
+        int(h["kpiwatch.source.offset"])
+    ids = [s for s in text.splitlines() if "ticket_id" in s or "call_id" in s or '"c1"' in s]
+    assert ids == []
+
+
+def _kpi_or_all(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = float(s.value)
+    return out
+
+
+async def _read_all(bootstrap: str, topic: str, n: int) -> list[tuple[bytes, list[Any]]]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    out: list[tuple[bytes, list[Any]]] = []
+    try:
+        deadline = time.monotonic() + 20
+        while len(out) < n and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for msgs in batch.values():
+                out.extend((m.value, list(m.headers)) for m in msgs)
+    finally:
+        await consumer.stop()
+    return out
+
+
+def test_sigkill_and_restart_loses_and_doubles_nothing(
+    broker: EmbeddedBroker, topics: Topics, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    w = start_worker(extra=CONFIG)
+    half = len(EVENTS) // 2
+    asyncio.run(produce(broker.bootstrap, _records(topics, EVENTS[:half])))
+    time.sleep(1.0)  # some of it processed, maybe not all flushed and committed
+    w.kill()
+    w2 = start_worker(extra=CONFIG)
+    asyncio.run(produce(broker.bootstrap, _records(topics, EVENTS[half:] + DUPLICATES)))
+    _wait_for(w2, "kpiwatch_tickets_created", 5, queue="billing", window="1h")
+    _wait_for(w2, "kpiwatch_calls_waiting", 2, queue="billing")
+    _assert_expected(w2.metrics())
+
+
+def test_two_workers_expose_the_union_of_one(
+    broker: EmbeddedBroker, topics: Topics, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    events = list(EVENTS)
+    for q in ("sales", "refunds", "tech"):  # more queues so both workers own some
+        events += [
+            (
+                s,
+                f"{k}-{q}",
+                {
+                    **v,
+                    "event_id": f"{v['event_id']}-{q}",
+                    ("call_id" if s == "calls" else "ticket_id"): f"{k}-{q}",
+                    **({"queue": q} if "queue" in v else {}),
+                },
+            )
+            for s, k, v in EVENTS
+        ]
+    a = start_worker(partitions=2, name="a", extra=CONFIG)
+    b = start_worker(partitions=2, name="b", extra=CONFIG)
+    asyncio.run(produce(broker.bootstrap, _records(topics, events)))
+    deadline = time.monotonic() + 90
+    union: dict[Any, float] = {}
+    while time.monotonic() < deadline:
+        sa, sb = _kpi_series(a.metrics()), _kpi_series(b.metrics())
+        assert not set(sa) & set(sb), "a series is exposed by both workers"
+        union = {**sa, **sb}
+        created = {
+            dict(k[1])["queue"]: v
+            for k, v in union.items()
+            if k[0] == "kpiwatch_tickets_created" and dict(k[1])["window"] == "1h"
+        }
+        if len(created) == 4 and all(v == 5 for v in created.values()):
+            break
+        time.sleep(0.5)
+    for q in ("billing", "sales", "refunds", "tech"):
+        assert union[("kpiwatch_calls_waiting", (("queue", q),))] == 2
+        assert union[("kpiwatch_longest_wait_seconds", (("queue", q),))] == 200
+        key = ("kpiwatch_abandon_rate", (("queue", q), ("window", "15m")))
+        assert union[key] == pytest.approx(1 / 3)
+
+
+def test_promtool_accepts_a_real_scrape(
+    broker: EmbeddedBroker, topics: Topics, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool missing: apt-get install prometheus (.ci/run does)")
+    w = start_worker(extra=CONFIG)
+    asyncio.run(produce(broker.bootstrap, _records(topics, EVENTS + BAD)))
+    text = _wait_for(w, "kpiwatch_tickets_created", 5, queue="billing", window="1h")
+    res = subprocess.run(
+        [promtool, "check", "metrics"], input=text.encode(), capture_output=True, timeout=30
+    )
+    assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
+
+
+def test_restart_restores_every_series_after_large_batches(
+    broker: EmbeddedBroker, topics: Topics, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from stream.traffic import TrafficModel
+
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    model = TrafficModel(seed=5, start=start, rate=3.0)
+    events = [(r.stream, r.key, r.value) for r in model.events_until(start + timedelta(hours=1))]
+    assert len(events) > 3000
+    extra = {"allowed_lateness": "2h"}
+    w = start_worker(extra=extra)
+    asyncio.run(produce_fast(broker.bootstrap, _records(topics, events)))
+    before = _settled(w, len(events))
+    w.kill()
+    w2 = start_worker(extra=extra)
+    after = _settled(w2, 0)
+    assert after == before
+
+
+def _settled(w: WorkerProcess, accepted: int, timeout: float = 90) -> dict[Any, float]:
+    """Return the KPI series once `accepted` events are in and two scrapes agree."""
+    deadline = time.monotonic() + timeout
+    last: dict[Any, float] | None = None
+    while time.monotonic() < deadline:
+        text = w.metrics()
+        n = sum(
+            v
+            for (name, _), v in _kpi_or_all(text).items()
+            if name in ("kpiwatch_events_accepted_total", "kpiwatch_events_duplicate_total")
+        )
+        series = _kpi_series(text)
+        if n >= accepted and series and series == last:
+            return series
+        last = series
+        time.sleep(1.0)
+    raise AssertionError(f"worker did not settle\n{w.tail()}")
+
+
+async def produce_fast(bootstrap: str, records: list[tuple[str, str, Any]]) -> None:
+    """Produce many records in large batches."""
+    import orjson
+    from aiokafka import AIOKafkaProducer
+
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, max_batch_size=1 << 20)
+    await p.start()
+    try:
+        futs = [await p.send(t, orjson.dumps(v), key=k.encode()) for t, k, v in records]
+        await asyncio.gather(*futs)
+    finally:
+        await p.stop()
