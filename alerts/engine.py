@@ -220,6 +220,10 @@ class AlertEngine:
 
     # -- persistence ---------------------------------------------------------
 
+    def on_record(self, callback: Callable[[], None]) -> None:
+        """Call `callback` each time a delivery is logged (to persist the log promptly)."""
+        self._store.on_record = callback
+
     def take_changes(self) -> dict[str, dict[str, Any] | None]:
         """Return the states changed since the last call (None: deleted) and forget them."""
         return self._store.take_changes()

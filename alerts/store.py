@@ -34,6 +34,8 @@ class AlertStore:
         self._rule_of = rule_of
         self._states: dict[str, AlertState] = {}
         self._changed: set[str] = set()
+        # called after a delivery is logged, so the caller can persist it at once
+        self.on_record: Callable[[], None] = lambda: None
 
     def get(self, fp: str) -> AlertState | None:
         """Return one alert state."""
@@ -83,6 +85,7 @@ class AlertStore:
             state = self._states.get(view.fingerprint)
             if state is not None:
                 self.put(view.fingerprint, lifecycle.record(state, receiver, view.status, at))
+        self.on_record()
 
     # -- persistence -------------------------------------------------------------
 

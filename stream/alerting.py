@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ class Alerting:
         self.reload_error = ""
         self._pending: list[dict[str, Any]] | None = None
         self._known: dict[str, int] = {}  # fingerprint → partition, to delete resolved ones
+        self.persist: Callable[[list[Dirty]], Awaitable[None]] | None = None
+        self._recorded = asyncio.Event()
+        self._persister: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Create the HTTP client and the engine; start its receiver tasks."""
@@ -74,10 +77,29 @@ class Alerting:
         )
         if self._pending is not None:
             self.engine.restore(self._pending)
+        self.engine.on_record(self._recorded.set)
         await self.engine.start()
+        self._persister = asyncio.create_task(self._persist_deliveries())
+
+    async def _persist_deliveries(self) -> None:
+        """Persist the notification log as soon as a delivery is logged.
+
+        The window in which a SIGKILL can cause a re-send is then one changelog write
+        (milliseconds), not an evaluation interval.
+        """
+        while True:
+            await self._recorded.wait()
+            self._recorded.clear()
+            if self.persist is not None:
+                try:
+                    await self.persist(self.changes())
+                except Exception:
+                    log.exception("could not persist the notification log")
 
     async def stop(self) -> None:
         """Stop receivers and close the client."""
+        if self._persister is not None:
+            self._persister.cancel()
         if self.engine is not None:
             await self.engine.stop()
         if self.client is not None:
@@ -98,6 +120,12 @@ class Alerting:
         if self.engine is None:
             return []
         self.engine.evaluate(self.pipeline.snapshot())
+        return self.changes()
+
+    def changes(self) -> list[Dirty]:
+        """Return the changed alert states as records of the queues table."""
+        if self.engine is None:
+            return []
         parts = self.pipeline.queues.partition_of
         out: list[Dirty] = []
         for fp, d in self.engine.take_changes().items():

@@ -25,6 +25,8 @@ log = logging.getLogger("kpiwatch.api")
 def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: float) -> None:
     """Register the alerting startup task, evaluation timer and HTTP endpoints."""
 
+    alerting.persist = lambda state: worker.persist("queues", state)
+
     @app.task
     async def start_alerting() -> None:
         await alerting.start()

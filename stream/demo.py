@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stream.broker import EmbeddedBroker, free_port
 
+LATENCIES: list[float] = []  # firing → received, seconds (reported at exit)
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 COLUMNS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("open", "kpiwatch_open_tickets", {}),
@@ -57,8 +59,14 @@ def _table(text: str) -> str:
 async def _sink(port: int) -> web.AppRunner:
     async def receive(request: web.Request) -> web.Response:
         body: dict[str, Any] = orjson.loads(await request.read())
+        now = datetime.now(UTC)
         for a in body.get("alerts", []):
             labels, ann = a.get("labels", {}), a.get("annotations", {})
+            if a.get("status") == "firing":  # startsAt is when the rule's `for` elapsed
+                lag = (now - datetime.fromisoformat(a["startsAt"])).total_seconds()
+                LATENCIES.append(lag)
+                note = f"(delivered {lag:.2f}s after firing)"
+                ann = {**ann, "summary": f"{ann.get('summary', '')} {note}"}
             print(
                 f"\n>>> ALERT {a.get('status', '?').upper():8} {labels.get('alertname')}"
                 f" [{labels.get('severity')}] queue={labels.get('queue', '-')}: "
@@ -161,6 +169,12 @@ def run_demo(http_port: int = 8000, rate: float = 2.0, duration: float = 0.0) ->
         for p in reversed(procs):
             _stop(p)
         broker.stop()
+    if LATENCIES:
+        ordered = sorted(LATENCIES)
+        print(
+            f"alert delivery after firing: n={len(ordered)} "
+            f"p50={ordered[len(ordered) // 2]:.2f}s max={ordered[-1]:.2f}s"
+        )
     return 0
 
 
