@@ -57,7 +57,10 @@ async def ensure_topics(config: Config) -> dict[str, int]:
     """Create missing topics and return the partition count of each source topic."""
     k = config.kafka
     names = {s: getattr(k.topics, s) for s in STREAMS}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_of(config), client_id=k.client_id)
+    security = k.security.aiokafka_kwargs() if k.security else {}
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_of(config), client_id=k.client_id, **security
+    )
     await admin.start()
     try:
         wanted = [*names.values(), k.topics.dead_letter]
@@ -69,6 +72,23 @@ async def ensure_topics(config: Config) -> dict[str, int]:
     finally:
         await admin.close()
     return {s: counts.get(t) or k.partitions for s, t in names.items()}
+
+
+def faust_credentials(config: Config) -> Any:
+    """Return faust broker credentials for `kafka.security` (None for PLAINTEXT)."""
+    sec = config.kafka.security
+    if sec is None or sec.security_protocol == "PLAINTEXT":
+        return None
+    ctx = sec.aiokafka_kwargs().get("ssl_context")
+    if sec.sasl_mechanism is None:
+        return faust.SSLCredentials(ctx)
+    password = sec.sasl_password.get_secret_value() if sec.sasl_password else None
+    return faust.SASLCredentials(
+        username=sec.sasl_username,
+        password=password,
+        ssl_context=ctx,
+        mechanism=sec.sasl_mechanism,
+    )
 
 
 def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
@@ -141,6 +161,7 @@ def build_service(
         data_dir=data_dir or tempfile.mkdtemp(prefix="kpiwatch-"),
         web_host=config.http.host,
         web_port=config.http.port,
+        broker_credentials=faust_credentials(config),
     )
     registry = CollectorRegistry()
     pipeline = build_pipeline(config, registry)

@@ -17,6 +17,12 @@ Tickets (urgent policy: first response 30m, at risk 10m):
   t5 email/normal created T0+300 (standard policy, 8h).
   open_tickets chat/urgent 3, email/normal 1, email/urgent 0.
   tickets_created 15m = 3 (t1, t2, t5), 1h = 5.
+More: c1 ends T0+130 and wraps up T0+160 → AHT (120 + 30) = 150 s, 1 sample.
+  Surveys: csat 2 (c1) and 5 (t1) → CSAT 1/2; nps 10 (c2) and 3 (t2) → NPS 0.
+  t1 solved with one agent reply, never reopened → FCR 1/1. t2 escalated →
+  escalation rate 1/3 (15m), 1/5 (1h). SLA compliance, urgent first response:
+  t1 met (T0+120), t4 breached (at its due time T0−200), t2/t3 not concluded →
+  1/2; urgent resolution: t1 met → 1/1.
 """
 
 from __future__ import annotations
@@ -77,6 +83,13 @@ EVENTS: list[tuple[str, str, dict[str, Any]]] = [
     created("t3", -1400, "chat", "urgent"),
     created("t4", -2000, "chat", "urgent"),
     created("t5", 300, "email", "normal"),
+    call("c1", "c1-e", "call.ended", 130),
+    call("c1", "c1-w", "call.wrapup_completed", 160),
+    call("c1", "c1-s", "survey.responded", 170, survey="csat", score=2),
+    call("c2", "c2-s", "survey.responded", 200, survey="nps", score=10),
+    ticket("t1", "t1-v", "survey.responded", 260, survey="csat", score=5),
+    ticket("t2", "t2-v", "survey.responded", 220, survey="nps", score=3),
+    ticket("t2", "t2-e", "ticket.escalated", 90),
 ]
 
 DUPLICATES = [EVENTS[1], EVENTS[10]]  # same event ids again
@@ -137,6 +150,25 @@ EXPECTED: list[tuple[str, dict[str, str], float]] = [
     ("kpiwatch_tickets_created", {"queue": "billing", "window": "15m"}, 3),
     ("kpiwatch_tickets_created", {"queue": "billing", "window": "1h"}, 5),
     ("kpiwatch_tickets_solved", {"queue": "billing", "window": "today"}, 1),
+    ("kpiwatch_aht_seconds", {"queue": "billing", "window": "15m"}, 150.0),
+    ("kpiwatch_aht_samples", {"queue": "billing", "window": "15m"}, 1),
+    ("kpiwatch_csat", {"queue": "billing", "window": "15m"}, 0.5),
+    ("kpiwatch_csat_samples", {"queue": "billing", "window": "15m"}, 2),
+    ("kpiwatch_nps", {"queue": "billing", "window": "1h"}, 0.0),
+    ("kpiwatch_nps_samples", {"queue": "billing", "window": "1h"}, 2),
+    ("kpiwatch_fcr", {"queue": "billing", "window": "15m"}, 1.0),
+    ("kpiwatch_escalation_rate", {"queue": "billing", "window": "15m"}, 1 / 3),
+    ("kpiwatch_escalation_rate", {"queue": "billing", "window": "1h"}, 1 / 5),
+    (
+        "kpiwatch_sla_compliance",
+        {"queue": "billing", "priority": "urgent", "target": "first_response", "window": "1h"},
+        0.5,
+    ),
+    (
+        "kpiwatch_sla_compliance",
+        {"queue": "billing", "priority": "urgent", "target": "resolution", "window": "1h"},
+        1.0,
+    ),
 ]
 FRT_P50 = (
     "kpiwatch_first_response_seconds",

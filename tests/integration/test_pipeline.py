@@ -181,8 +181,20 @@ def test_two_workers_expose_the_union_of_one(
         if len(created) == 4 and all(v == 5 for v in created.values()):
             break
         time.sleep(0.5)
+
+    def explain() -> str:
+        mine = {
+            w: sorted({dict(k[1]).get("queue", "") for k in _kpi_series(w.metrics())})
+            for w in (a, b)
+        }
+        return (
+            f"queues per worker: {list(mine.values())}\n--- a ---\n{a.tail(25)}"
+            f"\n--- b ---\n{b.tail(25)}"
+        )
+
     for q in ("billing", "sales", "refunds", "tech"):
-        assert union[("kpiwatch_calls_waiting", (("queue", q),))] == 2
+        waiting = union.get(("kpiwatch_calls_waiting", (("queue", q),)))
+        assert waiting == 2, f"{q}: calls_waiting {waiting}\n{explain()}"
         assert union[("kpiwatch_longest_wait_seconds", (("queue", q),))] == 200
         key = ("kpiwatch_abandon_rate", (("queue", q), ("window", "15m")))
         assert union[key] == pytest.approx(1 / 3)

@@ -66,7 +66,7 @@ def test_demo_config_routes_every_rule_to_the_local_sink() -> None:
     (sink,) = config.receivers
     assert sink.url.get_secret_value() == "http://127.0.0.1:9095/alerts"
     assert config.kafka.bootstrap_servers == ("127.0.0.1:9092",)
-    assert config.windows == ("15m", "1h", "24h", "today")
+    assert config.windows == ("5m", "15m", "1h", "24h", "today")
 
 
 def test_minimal_config_gets_the_defaults() -> None:

@@ -1,0 +1,74 @@
+"""Config → faust/aiokafka wiring that needs no broker."""
+
+from __future__ import annotations
+
+import faust
+import pytest
+
+from stream.app import agent_retention, faust_credentials, window_factory
+from stream.config import Config
+from stream.kpis.windows import SlidingWindow, TodayWindow
+
+
+def _config(security: dict[str, object] | None) -> Config:
+    kafka: dict[str, object] = {"bootstrap_servers": "k:9092"}
+    if security is not None:
+        kafka["security"] = security
+    return Config.model_validate({"kafka": kafka})
+
+
+@pytest.mark.parametrize(
+    ("security", "expected"),
+    [
+        (None, type(None)),
+        ({"security_protocol": "PLAINTEXT"}, type(None)),
+        ({"security_protocol": "SSL"}, faust.SSLCredentials),
+        (
+            {
+                "security_protocol": "SASL_SSL",
+                "sasl_mechanism": "SCRAM-SHA-512",
+                "sasl_username": "kpi",
+                "sasl_password": "s3cret",
+            },
+            faust.SASLCredentials,
+        ),
+        (
+            {
+                "security_protocol": "SASL_PLAINTEXT",
+                "sasl_mechanism": "PLAIN",
+                "sasl_username": "kpi",
+                "sasl_password": "s3cret",
+            },
+            faust.SASLCredentials,
+        ),
+    ],
+)
+def test_security_becomes_faust_credentials(
+    security: dict[str, object] | None, expected: type
+) -> None:
+    assert isinstance(faust_credentials(_config(security)), expected)
+
+
+def test_sasl_credentials_carry_mechanism_and_user() -> None:
+    creds = faust_credentials(
+        _config(
+            {
+                "security_protocol": "SASL_SSL",
+                "sasl_mechanism": "SCRAM-SHA-256",
+                "sasl_username": "kpi",
+                "sasl_password": "s3cret",
+            }
+        )
+    )
+    assert creds.username == "kpi" and creds.password == "s3cret"
+    assert str(creds.mechanism.value) == "SCRAM-SHA-256"
+
+
+def test_windows_and_agent_retention_follow_config() -> None:
+    cfg = Config.model_validate(
+        {"windows": ["5m", "1h", "today"], "allowed_lateness": "10m", "timezone": "Europe/Paris"}
+    )
+    windows = window_factory(cfg)()
+    assert isinstance(windows["5m"], SlidingWindow) and windows["5m"].span == 300
+    assert isinstance(windows["today"], TodayWindow)
+    assert agent_retention(cfg) == 2 * 86400 * 1.1 + 600
