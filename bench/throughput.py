@@ -101,8 +101,8 @@ def run_variant(
     recs: list[tuple[str, bytes, bytes]],
     fast: bool,
     n_latency: int,
-) -> tuple[float, list[float], float]:
-    """Return (events/s through both stages, latencies, seconds to ready) for one variant."""
+) -> tuple[float, list[float], float, float]:
+    """Return (events/s, latencies, seconds to ready, seconds to ready after SIGKILL)."""
     topics = Topics()
     asyncio.run(produce(broker.bootstrap, topics.names, recs))
     port = new_port()
@@ -121,9 +121,13 @@ def run_variant(
             time.sleep(0.5)
         rate = len(recs) / (time.perf_counter() - t0)
         lat = latency(broker.bootstrap, topics.names["calls"], w, n_latency)
+        w.kill()  # SIGKILL, then the same worker again: group rejoin + state recovery
+        began = time.perf_counter()
+        w.start()
+        restart = time.perf_counter() - began
     finally:
         w.kill()
-    return rate, lat, ready
+    return rate, lat, ready, restart
 
 
 def main() -> None:
@@ -144,7 +148,7 @@ def main() -> None:
     print(f"\nkpiwatch bench — {len(recs)} events, 1 worker process, Tansu on loopback\n")
     print("| measure | value |\n|---|---|")
     print(f"| (a) ceiling: aiokafka getmany + orjson.loads | {raw:,.0f} events/s |")
-    for label, rate, lat, ready in rows:
+    for label, rate, lat, ready, restart in rows:
         q = statistics.quantiles(lat, n=100)
         print(f"| (b) full pipeline, both stages caught up — {label} | {rate:,.0f} events/s |")
         print(
@@ -152,6 +156,7 @@ def main() -> None:
             f"| {q[49] * 1000:.0f} ms / {q[98] * 1000:.0f} ms |"
         )
         print(f"| worker start → ready (fresh group) — {label} | {ready:.1f} s |")
+        print(f"| SIGKILL → restarted worker ready (state recovered) — {label} | {restart:.1f} s |")
 
 
 def latency(bootstrap: str, topic: str, w: WorkerProcess, n: int) -> list[float]:

@@ -32,6 +32,7 @@ log = logging.getLogger("kpiwatch.agents")
 
 STREAMS = ("tickets", "calls", "agents")
 ALERT_KEY = b"\x1falert\x1f"  # alert state shares the queues table (see stream/alerting.py)
+EVICT_EVERY = 60.0  # seconds between retention sweeps
 MARK_KEY = b"\x1fmark"  # end-of-flush marker in every changelog (see Worker._seal)
 
 
@@ -148,6 +149,7 @@ class Worker:
             app.agent(self.sources[s], name=f"kpiwatch.{s}")(self._source_agent(s))
         app.agent(self.views, name="kpiwatch.views")(self._views_agent)
         app.on_partitions_revoked.connect(self._on_revoked)
+        app.timer(EVICT_EVERY)(self._evict)
 
     @property
     def ready(self) -> bool:
@@ -243,6 +245,17 @@ class Worker:
             for e in events:
                 e.ack()
             self.on_views()
+
+    async def _evict(self) -> None:
+        """Forget concluded entities and expired views (tombstones in the changelogs)."""
+        if not self.ready:
+            return
+        stages: dict[str, EntityStage | QueueStage] = {**self.pipeline.entity}
+        stages["queues"] = self.pipeline.queues
+        for name, stage in stages.items():
+            if n := stage.evict():
+                log.info("evicted %d %s past retention", n, name)
+                await self.persist(name, stage.take_dirty())
 
     async def persist(self, table_name: str, state: list[Dirty]) -> None:
         """Write state records outside stream iteration (timers)."""

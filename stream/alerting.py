@@ -25,6 +25,7 @@ from alerts.engine import AlertEngine
 from alerts.pipeline import DeadLetter
 from stream.config import Config, ConfigError, load_config
 from stream.pipeline import Pipeline
+from stream.silence_log import SilenceLog
 from stream.stages import Dirty
 
 log = logging.getLogger("kpiwatch.alerting")
@@ -60,6 +61,8 @@ class Alerting:
         self.persist: Callable[[list[Dirty]], Awaitable[None]] | None = None
         self._recorded = asyncio.Event()
         self._persister: asyncio.Task[None] | None = None
+        self.silence_log: SilenceLog | None = None
+        self._pending_silences: list[dict[str, Any]] | None = None
 
     async def start(self) -> None:
         """Create the HTTP client and the engine; start its receiver tasks."""
@@ -78,6 +81,10 @@ class Alerting:
         if self._pending is not None:
             self.engine.restore(self._pending)
         self.engine.on_record(self._recorded.set)
+        if self._pending_silences is not None:
+            self.on_silences(self._pending_silences)
+        if self.silence_log is not None:
+            await self.silence_log.start()
         await self.engine.start()
         self._persister = asyncio.create_task(self._persist_deliveries())
 
@@ -100,6 +107,8 @@ class Alerting:
         """Stop receivers and close the client."""
         if self._persister is not None:
             self._persister.cancel()
+        if self.silence_log is not None:
+            await self.silence_log.stop()
         if self.engine is not None:
             await self.engine.stop()
         if self.client is not None:
@@ -168,10 +177,35 @@ class Alerting:
         want = f"Bearer {token.get_secret_value()}"
         return header is not None and hmac.compare_digest(header.encode(), want.encode())
 
-    def add_silence(self, body: bytes) -> str:
-        """Add a silence from a JSON body; return its id."""
+    async def add_silence(self, body: bytes) -> str:
+        """Add a silence from a JSON body, replicated to every worker; return its id."""
         assert self.engine is not None
-        return self.engine.add_silence(Silence.model_validate_json(body))
+        sid = self.engine.add_silence(Silence.model_validate_json(body))
+        await self._replicate(sid)
+        return sid
+
+    async def expire_silence(self, sid: str) -> None:
+        """Expire an API silence on every worker."""
+        assert self.engine is not None
+        self.engine.expire_silence(sid)
+        await self._replicate(sid)
+
+    async def _replicate(self, sid: str) -> None:
+        if self.silence_log is None or self.engine is None:
+            return
+        for d in self.engine.silences.to_dicts():
+            if d.get("id") == sid:
+                await self.silence_log.put(d)
+
+    def on_silences(self, dicts: list[dict[str, Any]]) -> None:
+        """Take the replicated API silences (from the silence log)."""
+        if self.engine is None:
+            self._pending_silences = dicts
+            return
+        try:
+            self.engine.silences.restore(dicts)
+        except ValueError:
+            log.exception("bad replicated silence ignored")
 
     async def watch_file(self) -> None:
         """Reload when the config file changes."""

@@ -15,7 +15,7 @@ import faust
 from faust.web import View
 from pydantic import ValidationError
 
-from alerts.errors import SilenceNotFound
+from alerts.errors import SilenceError, SilenceNotFound
 from stream.agents import Worker
 from stream.alerting import Alerting
 
@@ -59,8 +59,8 @@ def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: f
             if (resp := denied(self, request)) is not None:
                 return resp
             try:
-                sid = alerting.add_silence(await request.read())
-            except ValidationError as exc:
+                sid = await alerting.add_silence(await request.read())
+            except (ValidationError, SilenceError) as exc:
                 return self.json({"error": str(exc)}, status=400)
             return self.json({"silenceID": sid})
 
@@ -70,10 +70,11 @@ def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: f
             if (resp := denied(self, request)) is not None:
                 return resp
             try:
-                assert alerting.engine is not None
-                alerting.engine.expire_silence(sid)
+                await alerting.expire_silence(sid)
             except SilenceNotFound:
                 return self.json({"error": f"no silence {sid}"}, status=404)
+            except SilenceError as exc:
+                return self.json({"error": str(exc)}, status=400)
             return self.json({"expired": sid})
 
     @app.page("/-/reload")

@@ -40,6 +40,7 @@ from stream.kpis.info import kpi_info, kpi_options
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
 from stream.pipeline import Pipeline
+from stream.silence_log import SilenceLog
 from stream.stages import EntityStage, QueueStage
 
 log = logging.getLogger("kpiwatch.app")
@@ -57,21 +58,40 @@ async def ensure_topics(config: Config) -> dict[str, int]:
     """Create missing topics and return the partition count of each source topic."""
     k = config.kafka
     names = {s: getattr(k.topics, s) for s in STREAMS}
-    security = k.security.aiokafka_kwargs() if k.security else {}
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_of(config), client_id=k.client_id, **security
+        bootstrap_servers=bootstrap_of(config), client_id=k.client_id, **client_kwargs(config)
     )
     await admin.start()
     try:
-        wanted = [*names.values(), k.topics.dead_letter]
-        for name in wanted:
+        wanted = [NewTopic(n, k.partitions, k.replication_factor) for n in names.values()]
+        wanted.append(NewTopic(k.topics.dead_letter, k.partitions, k.replication_factor))
+        wanted.append(
+            NewTopic(
+                silences_topic(config),
+                1,
+                k.replication_factor,
+                topic_configs={"cleanup.policy": "compact"},
+            )
+        )
+        for topic in wanted:
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(name, k.partitions, k.replication_factor)])
+                await admin.create_topics([topic])
         described = await admin.describe_topics(list(names.values()))
         counts = {d["topic"]: len(d["partitions"]) for d in described}
     finally:
         await admin.close()
     return {s: counts.get(t) or k.partitions for s, t in names.items()}
+
+
+def client_kwargs(config: Config) -> dict[str, Any]:
+    """Return the aiokafka security keyword arguments of `kafka.security`."""
+    sec = config.kafka.security
+    return sec.aiokafka_kwargs() if sec is not None else {}
+
+
+def silences_topic(config: Config) -> str:
+    """Return the compacted topic that replicates API silences to every worker."""
+    return f"{config.kafka.client_id}-silences"
 
 
 def faust_credentials(config: Config) -> Any:
@@ -108,14 +128,16 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     """Return the pure pipeline for `config`, its metrics registered in `registry`."""
     policies = config.build_sla_policies()
     wrapup = config.kpis.wrapup_timeout.total_seconds()
+    keep = config.worker.retention.total_seconds()
+    windows_keep = window_retention(config)
     entity = {
-        "tickets": EntityStage(lambda log_, id_: derive_ticket(log_, id_, policies)),
-        "calls": EntityStage(lambda log_, id_: derive_call(log_, id_, wrapup)),
-        "agents": EntityStage(lambda log_, id_: derive_agent(log_, id_, agent_retention(config))),
+        "tickets": EntityStage(lambda log_, id_: derive_ticket(log_, id_, policies), keep),
+        "calls": EntityStage(lambda log_, id_: derive_call(log_, id_, wrapup), keep),
+        "agents": EntityStage(lambda log_, id_: derive_agent(log_, id_, windows_keep), keep),
     }
     pipeline = Pipeline(
         entity,
-        QueueStage(window_factory(config), kpi_options(config)),
+        QueueStage(window_factory(config), kpi_options(config), windows_keep),
         PipelineMetrics(registry),
         live_threshold=config.allowed_lateness.total_seconds(),
     )
@@ -126,8 +148,8 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     return pipeline
 
 
-def agent_retention(config: Config) -> float:
-    """Return how long agent status history must be kept: longest window + lateness."""
+def window_retention(config: Config) -> float:
+    """Return how long a fact must be kept to be inside any window, with margin."""
     longest = max(
         (td.total_seconds() if td else 86400.0 * 1.1) for td in config.window_lengths().values()
     )
@@ -174,6 +196,9 @@ def build_service(
         lambda value, reason: worker.dead_letter(value, reason),
     )
     worker = Worker(app, spec, pipeline, on_alert_states=alerting.restore)
+    alerting.silence_log = SilenceLog(
+        spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
+    )
     registry.register(lag_collector(lambda: consumer_lag(app)))
     add_pages(app, worker, registry)
     add_alerting(app, worker, alerting, config.worker.evaluation_interval.total_seconds())

@@ -164,9 +164,10 @@ class KpiOptions(Strict):
 class Worker(Strict):
     """Tuning of the worker loop."""
 
-    flush_interval: PositiveDuration = timedelta(milliseconds=500)
     evaluation_interval: PositiveDuration = timedelta(seconds=1)
-    store: Literal["memory", "rocksdb"] = "memory"
+    # concluded tickets and calls are forgotten this long (event time) after their last
+    # event; a ticket reopened later than this starts afresh. Open tickets are kept.
+    retention: PositiveDuration = timedelta(days=7)
 
 
 def _check_windows(windows: tuple[str, ...]) -> tuple[str, ...]:

@@ -29,11 +29,13 @@ Dirty = tuple[int, str, bytes | None]  # (partition, key, value or None to delet
 class EntityStage:
     """Entity logs per partition; an event in, the views it changes out."""
 
-    def __init__(self, derive: Derive) -> None:
+    def __init__(self, derive: Derive, retention: float = 7 * 86400.0) -> None:
         self.derive = derive
+        self.retention = retention
         self.parts: dict[int, dict[str, EntityLog]] = {}
         self.queues: dict[str, tuple[str, ...]] = {}  # entity → queues of its last views
         self.dirty: dict[int, set[str]] = {}
+        self.watermark = 0.0  # newest event time seen
 
     def load(self, partition: int, key: str, raw: bytes) -> None:
         """Restore one entity from the changelog."""
@@ -51,6 +53,7 @@ class EntityStage:
             before = tuple(v.queue for v in self.derive(log, eid)) if log.events else ()
         if not log.add(event.ts, event.type, event.event_id, fields_of(event)):
             return None
+        self.watermark = max(self.watermark, event.ts)
         self.dirty.setdefault(partition, set()).add(eid)
         views = self.derive(log, eid)
         now_in = tuple(v.queue for v in views)
@@ -63,13 +66,28 @@ class EntityStage:
         return views + gone
 
     def take_dirty(self) -> list[Dirty]:
-        """Return and forget the entities changed since the last call."""
+        """Return and forget the entities changed since the last call (None: deleted)."""
         out: list[Dirty] = []
         for p, keys in self.dirty.items():
             logs = self.parts.get(p, {})
-            out.extend((p, k, logs[k].encode()) for k in keys if k in logs)
+            out.extend((p, k, logs[k].encode() if k in logs else None) for k in keys)
         self.dirty = {}
         return out
+
+    def evict(self) -> int:
+        """Forget entities idle for `retention` (event time) that no view keeps active."""
+        horizon = self.watermark - self.retention
+        n = 0
+        for p, logs in self.parts.items():
+            old = [eid for eid, log in logs.items() if log.last_ts < horizon]
+            for eid in old:
+                if any(v.active for v in self.derive(logs[eid], eid)):
+                    continue  # an open ticket, a waiting call, an online agent
+                del logs[eid]
+                self.queues.pop(eid, None)
+                self.dirty.setdefault(p, set()).add(eid)
+                n += 1
+        return n
 
     def drop(self, partitions: Iterable[int]) -> None:
         """Forget partitions this worker no longer owns."""
@@ -82,9 +100,15 @@ class EntityStage:
 class QueueStage:
     """Newest view per entity and queue, and each queue's KPIs."""
 
-    def __init__(self, windows: Callable[[], dict[str, Window]], opts: KpiOptions) -> None:
+    def __init__(
+        self,
+        windows: Callable[[], dict[str, Window]],
+        opts: KpiOptions,
+        retention: float = 2 * 86400.0,
+    ) -> None:
         self.make_windows = windows
         self.opts = opts
+        self.retention = retention  # longer than any window + allowed lateness
         self.views: dict[int, dict[str, View]] = {}
         self.kpis: dict[int, dict[str, QueueKpis]] = {}
         self.dirty: dict[int, set[str]] = {}
@@ -116,13 +140,32 @@ class QueueStage:
         return q.apply(before, None if view.gone else view, restoring)
 
     def take_dirty(self) -> list[Dirty]:
-        """Return and forget the views changed since the last call."""
+        """Return and forget the views changed since the last call (None: deleted)."""
         out: list[Dirty] = []
         for p, keys in self.dirty.items():
             views = self.views.get(p, {})
-            out.extend((p, k, views[k].encode()) for k in keys if k in views)
+            out.extend((p, k, views[k].encode() if k in views else None) for k in keys)
         self.dirty = {}
         return out
+
+    def evict(self) -> int:
+        """Forget inactive views whose every fact has left every window."""
+        n = 0
+        for p, views in self.views.items():
+            queues = self.kpis.get(p, {})
+            for key, v in list(views.items()):
+                q = queues.get(v.queue)
+                if q is None or (v.active and not v.gone):
+                    continue
+                newest = max([v.t, *(f[1] for f in v.facts)])
+                if newest >= q.watermark - self.retention:
+                    continue
+                if not v.gone:
+                    q.apply(v, None, restoring=True)  # its facts expired already: no KPI moves
+                del views[key]
+                self.dirty.setdefault(p, set()).add(key)
+                n += 1
+        return n
 
     def drop(self, partitions: Iterable[int]) -> None:
         """Forget partitions this worker no longer owns."""

@@ -15,25 +15,17 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import httpx
-
 from alerts.config import AlertmanagerReceiver
 from alerts.notification import AlertView, Notification, go_time
-from alerts.receivers.base import post_json
+from alerts.receivers.base import HttpNotifier, post_json
 
 API_PATH = "/api/v2/alerts"
 #: How many resend intervals a firing alert stays valid in Alertmanager.
 VALIDITY_FACTOR = 4
 
 
-class AlertmanagerNotifier:
+class AlertmanagerNotifier(HttpNotifier[AlertmanagerReceiver]):
     """Posts alerts to Alertmanager's v2 API."""
-
-    def __init__(self, cfg: AlertmanagerReceiver, client: httpx.AsyncClient) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.send_resolved = cfg.send_resolved
-        self._client = client
 
     def repeat_interval(self, rule_repeat: timedelta) -> timedelta:
         """Return the resend interval: Alertmanager forgets alerts that are not re-sent."""

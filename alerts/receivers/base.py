@@ -12,13 +12,15 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import httpx
 
+from alerts.config import AlertmanagerReceiver, SlackReceiver, WebhookReceiver
 from alerts.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from alerts.notification import Notification
 
+C = TypeVar("C", WebhookReceiver, SlackReceiver, AlertmanagerReceiver)
 JSON_HEADERS = {"Content-Type": "application/json", "User-Agent": "kpiwatch"}
 
 
@@ -39,6 +41,20 @@ class Notifier(Protocol):
     async def notify(self, notification: Notification) -> None:
         """Deliver one notification."""
         ...
+
+
+class HttpNotifier(Generic[C]):
+    """What every HTTP receiver shares: its config, name, resolved policy and client."""
+
+    def __init__(self, cfg: C, client: httpx.AsyncClient) -> None:
+        self.cfg: C = cfg
+        self.name: str = cfg.name
+        self.send_resolved: bool = cfg.send_resolved
+        self._client = client
+
+    def repeat_interval(self, rule_repeat: timedelta) -> timedelta:
+        """Return the rule's repeat interval (receivers with their own cadence override)."""
+        return rule_repeat
 
 
 def check_response(response: httpx.Response) -> None:

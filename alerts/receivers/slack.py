@@ -12,14 +12,11 @@ runbook/dashboard buttons.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
-
-import httpx
 
 from alerts.config import SlackReceiver
 from alerts.notification import AlertView, Notification
-from alerts.receivers.base import post_json
+from alerts.receivers.base import HttpNotifier, post_json
 from alerts.templating import duration, format_kpi
 
 SEVERITY_EMOJI = {"critical": "🔴", "error": "🔴", "warning": "🟠", "info": "🔵"}
@@ -104,18 +101,8 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-class SlackNotifier:
+class SlackNotifier(HttpNotifier[SlackReceiver]):
     """Posts Block Kit messages to a Slack incoming webhook."""
-
-    def __init__(self, cfg: SlackReceiver, client: httpx.AsyncClient) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.send_resolved = cfg.send_resolved
-        self._client = client
-
-    def repeat_interval(self, rule_repeat: timedelta) -> timedelta:
-        """Return the rule's repeat interval."""
-        return rule_repeat
 
     def payload(self, notification: Notification) -> dict[str, Any]:
         """Return the Slack message."""

@@ -12,14 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import timedelta
 from typing import Any
-
-import httpx
 
 from alerts.config import WebhookReceiver
 from alerts.notification import AlertView, Notification, go_time
-from alerts.receivers.base import post_json
+from alerts.receivers.base import HttpNotifier, post_json
 
 SIGNATURE_HEADER = "X-Kpiwatch-Signature"
 
@@ -62,18 +59,8 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-class WebhookNotifier:
+class WebhookNotifier(HttpNotifier[WebhookReceiver]):
     """POSTs Alertmanager-compatible webhook payloads."""
-
-    def __init__(self, cfg: WebhookReceiver, client: httpx.AsyncClient) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.send_resolved = cfg.send_resolved
-        self._client = client
-
-    def repeat_interval(self, rule_repeat: timedelta) -> timedelta:
-        """Return the rule's repeat interval."""
-        return rule_repeat
 
     def payload(self, notification: Notification) -> dict[str, Any]:
         """Return the webhook payload."""

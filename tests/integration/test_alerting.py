@@ -137,3 +137,51 @@ def test_fire_restart_without_resend_and_bad_reload(
     asyncio.run(produce(broker.bootstrap, _records(topics, sales + answered)))
     assert sink.wait("firing", "sales")["annotations"]["summary"] == "3 calls waiting in sales"
     sink.wait("resolved", "billing")
+
+
+def test_api_silence_mutes_on_every_worker_and_needs_the_token(
+    broker: EmbeddedBroker,
+    topics: Topics,
+    sink: Sink,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    cfg = {**alerting(sink.url), "http": {"auth_token": "t0ken"}}
+    a = start_worker(extra=cfg, name="a")
+    b = start_worker(extra=cfg, name="b")
+    silence = {
+        "matchers": {"queue": "billing"},
+        "created_by": "oncall",
+        "comment": "known incident",
+        "ends_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }
+    assert httpx.post(f"{a.url}/api/v1/silences", json=silence, timeout=5).status_code == 401
+    r = httpx.post(
+        f"{a.url}/api/v1/silences",
+        json=silence,
+        timeout=5,
+        headers={"Authorization": "Bearer t0ken"},
+    )
+    assert r.status_code == 200, r.text
+    sid = r.json()["silenceID"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # replicated to the other worker
+        listed = httpx.get(f"{b.url}/api/v1/silences", timeout=5).json()["silences"]
+        if any(s["id"] == sid for s in listed):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"silence not replicated to b: {listed}")
+    sales = [call(f"s{i}", f"s{i}-q", "call.queued", 250 + i, queue="sales") for i in range(3)]
+    asyncio.run(produce(broker.bootstrap, _records(topics, EVENTS + sales)))
+    sink.wait("firing", "sales")  # the pipeline and receiver work …
+    time.sleep(3)
+    assert sink.alerts("firing", "billing") == []  # … but billing is muted on its owner
+    firing = [
+        x
+        for w in (a, b)
+        for x in httpx.get(f"{w.url}/api/v1/alerts", timeout=5).json()["alerts"]
+        if x["labels"].get("queue") == "billing"
+    ]
+    assert [x["state"] for x in firing] == ["firing"], firing

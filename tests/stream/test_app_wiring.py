@@ -5,7 +5,7 @@ from __future__ import annotations
 import faust
 import pytest
 
-from stream.app import agent_retention, faust_credentials, window_factory
+from stream.app import faust_credentials, window_factory, window_retention
 from stream.config import Config
 from stream.kpis.windows import SlidingWindow, TodayWindow
 
@@ -64,11 +64,11 @@ def test_sasl_credentials_carry_mechanism_and_user() -> None:
     assert str(creds.mechanism.value) == "SCRAM-SHA-256"
 
 
-def test_windows_and_agent_retention_follow_config() -> None:
+def test_windows_and_window_retention_follow_config() -> None:
     cfg = Config.model_validate(
         {"windows": ["5m", "1h", "today"], "allowed_lateness": "10m", "timezone": "Europe/Paris"}
     )
     windows = window_factory(cfg)()
     assert isinstance(windows["5m"], SlidingWindow) and windows["5m"].span == 300
     assert isinstance(windows["today"], TodayWindow)
-    assert agent_retention(cfg) == 2 * 86400 * 1.1 + 600
+    assert window_retention(cfg) == 2 * 86400 * 1.1 + 600

@@ -73,7 +73,7 @@ def write_config(
         "partitions": partitions,
         "topics": topics.names,
     }
-    cfg["http"] = {"host": "127.0.0.1", "port": port}
+    cfg["http"] = {**cfg.get("http", {}), "host": "127.0.0.1", "port": port}
     path.write_text(yaml.safe_dump(cfg))
     return path
 

@@ -1,0 +1,76 @@
+"""Retention: concluded entities and expired views are forgotten, KPIs unchanged."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from stream.entities.calls import derive_call
+from stream.entities.tickets import derive_ticket
+from stream.kpis.facts import KpiOptions
+from stream.kpis.windows import SlidingWindow, Window
+from stream.stages import EntityStage, QueueStage
+
+DAY = 86400.0
+
+
+def ev(eid: str, type_: str, ts: float, entity: str, **fields: Any) -> SimpleNamespace:
+    base = {
+        "queue": None,
+        "channel": None,
+        "priority": None,
+        "author": None,
+        "public": True,
+        "status": None,
+        "hold_seconds": None,
+        "survey": None,
+        "score": None,
+        "queues": None,
+    }
+    return SimpleNamespace(event_id=eid, type=type_, ts=ts, entity_id=entity, **{**base, **fields})
+
+
+def windows() -> dict[str, Window]:
+    return {"1h": SlidingWindow(3600.0)}
+
+
+def test_concluded_call_is_forgotten_after_retention_and_open_ticket_is_kept() -> None:
+    calls = EntityStage(derive_call, retention=DAY)
+    tickets = EntityStage(lambda log, i: derive_ticket(log, i, []), retention=DAY)
+    calls.apply(0, ev("q1", "call.queued", 0.0, "c1", queue="billing"))
+    calls.apply(0, ev("a1", "call.answered", 10.0, "c1"))
+    calls.apply(0, ev("q2", "call.queued", 5.0, "c2", queue="billing"))  # still waiting
+    tickets.apply(
+        0, ev("t1", "ticket.created", 0.0, "t1", queue="billing", channel="email", priority="low")
+    )
+    calls.take_dirty()
+    tickets.take_dirty()
+    assert calls.evict() == 0  # nothing is old yet
+    calls.apply(0, ev("q3", "call.queued", 2 * DAY, "c3", queue="billing"))
+    tickets.apply(
+        0,
+        ev("t2", "ticket.created", 2 * DAY, "t2", queue="billing", channel="email", priority="low"),
+    )
+    calls.take_dirty()
+    assert calls.evict() == 1  # c1 concluded and idle for > 1 day; c2 is still waiting
+    assert set(calls.parts[0]) == {"c2", "c3"}
+    assert calls.take_dirty() == [(0, "c1", None)]  # a tombstone for the changelog
+    assert tickets.evict() == 0  # t1 is open: kept however old
+
+
+def test_expired_views_are_dropped_without_moving_a_kpi() -> None:
+    stage = QueueStage(windows, KpiOptions(), retention=2 * 3600.0)
+    calls = EntityStage(derive_call)
+    for e in (
+        ev("q1", "call.queued", 0.0, "c1", queue="billing"),
+        ev("a1", "call.answered", 30.0, "c1"),
+        ev("q9", "call.queued", 5 * 3600.0, "c9", queue="billing"),
+    ):
+        for view in calls.apply(0, e) or []:
+            stage.apply(0, view.encode())
+    stage.take_dirty()
+    before = [(s.kpi, dict(s.labels), s.value) for s in stage.samples(lambda q, top: q)]
+    assert stage.evict() == 1
+    after = [(s.kpi, dict(s.labels), s.value) for s in stage.samples(lambda q, top: q)]
+    assert after == before
+    assert [k.split("\x1f")[2] for _, k, v in stage.take_dirty() if v is None] == ["c1"]
