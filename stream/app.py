@@ -133,7 +133,9 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     entity = {
         "tickets": EntityStage(lambda log_, id_: derive_ticket(log_, id_, policies), keep),
         "calls": EntityStage(lambda log_, id_: derive_call(log_, id_, wrapup), keep),
-        "agents": EntityStage(lambda log_, id_: derive_agent(log_, id_, windows_keep), keep),
+        "agents": EntityStage(
+            lambda log_, id_: derive_agent(log_, id_, windows_keep), keep, trim=windows_keep
+        ),
     }
     pipeline = Pipeline(
         entity,

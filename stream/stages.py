@@ -29,9 +29,12 @@ Dirty = tuple[int, str, bytes | None]  # (partition, key, value or None to delet
 class EntityStage:
     """Entity logs per partition; an event in, the views it changes out."""
 
-    def __init__(self, derive: Derive, retention: float = 7 * 86400.0) -> None:
+    def __init__(
+        self, derive: Derive, retention: float = 7 * 86400.0, trim: float | None = None
+    ) -> None:
         self.derive = derive
         self.retention = retention
+        self.trim = trim  # keep only this much event-time history per entity (agents)
         self.parts: dict[int, dict[str, EntityLog]] = {}
         self.queues: dict[str, tuple[str, ...]] = {}  # entity → queues of its last views
         self.dirty: dict[int, set[str]] = {}
@@ -54,6 +57,8 @@ class EntityStage:
         if not log.add(event.ts, event.type, event.event_id, fields_of(event)):
             return None
         self.watermark = max(self.watermark, event.ts)
+        if self.trim is not None:
+            log.trim(log.last_ts - self.trim)
         self.dirty.setdefault(partition, set()).add(eid)
         views = self.derive(log, eid)
         now_in = tuple(v.queue for v in views)

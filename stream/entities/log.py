@@ -23,16 +23,30 @@ Record = tuple[float, str, str, dict[str, Any]]  # (occurred_at, type, event_id,
 class EntityLog:
     """A deduplicated, time-ordered list of one entity's events."""
 
-    __slots__ = ("events", "ids")
+    __slots__ = ("events", "ids", "trimmed")
 
-    def __init__(self, events: list[Record] | None = None) -> None:
+    def __init__(self, events: list[Record] | None = None, trimmed: int = 0) -> None:
         self.events: list[Record] = events or []
         self.ids = {e[2] for e in self.events}
+        self.trimmed = trimmed  # events dropped by `trim`, so `version` never goes back
 
     @property
     def version(self) -> int:
         """Return the number of distinct events seen."""
-        return len(self.events)
+        return self.trimmed + len(self.events)
+
+    def trim(self, before: float) -> None:
+        """Drop events older than `before`, keeping the last one before it (the state then).
+
+        For long-lived entities (agents): their log would otherwise grow forever, and
+        with it every changelog record. Ids of dropped events are forgotten: a duplicate
+        older than the trim horizon would be taken as new, outside every window.
+        """
+        old = sum(1 for e in self.events if e[0] < before)
+        if old > 1:
+            self.events = self.events[old - 1 :]
+            self.trimmed += old - 1
+            self.ids = {e[2] for e in self.events}
 
     @property
     def last_ts(self) -> float:
@@ -50,9 +64,10 @@ class EntityLog:
 
     def encode(self) -> bytes:
         """Serialise for the changelog."""
-        return orjson.dumps(self.events)
+        return orjson.dumps([self.trimmed, self.events])
 
     @classmethod
     def decode(cls, raw: bytes) -> EntityLog:
         """Parse what `encode` produced."""
-        return cls([(e[0], e[1], e[2], e[3]) for e in orjson.loads(raw)])
+        trimmed, events = orjson.loads(raw)
+        return cls([(e[0], e[1], e[2], e[3]) for e in events], trimmed)

@@ -74,3 +74,27 @@ def test_expired_views_are_dropped_without_moving_a_kpi() -> None:
     after = [(s.kpi, dict(s.labels), s.value) for s in stage.samples(lambda q, top: q)]
     assert after == before
     assert [k.split("\x1f")[2] for _, k, v in stage.take_dirty() if v is None] == ["c1"]
+
+
+def test_agent_log_is_trimmed_but_its_version_keeps_growing() -> None:
+    from stream.entities.agents import derive_agent
+    from stream.entities.log import EntityLog
+
+    agents = EntityStage(lambda log, i: derive_agent(log, i, 3600.0), trim=3600.0)
+    versions = []
+    for n in range(10):  # a status change every 20 minutes for 3 hours
+        status = "busy" if n % 2 else "available"
+        views = agents.apply(
+            0,
+            ev(
+                f"e{n}", "agent.status_changed", n * 1200.0, "a1", status=status, queues=["billing"]
+            ),
+        )
+        assert views is not None
+        versions.append(views[0].version)
+    log = agents.parts[0]["a1"]
+    assert versions == list(range(1, 11))  # monotonic: stage 2 never ignores a newer view
+    # the last hour (from 7200 s) plus the last event before it, which gives the status then
+    assert [e[0] for e in log.events] == [6000.0, 7200.0, 8400.0, 9600.0, 10800.0]
+    again = EntityLog.decode(log.encode())
+    assert (again.version, again.events) == (10, log.events)
