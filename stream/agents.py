@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -111,6 +112,8 @@ def make_app(spec: KafkaSpec) -> faust.App:
         broker_heartbeat_interval=1.0,
         broker_rebalance_timeout=10.0,
         broker_commit_interval=1.0,
+        # static membership (KIP-345): a restarted worker with the same id skips a rebalance
+        consumer_group_instance_id=os.environ.get("KPIWATCH_INSTANCE_ID") or None,
         consumer_auto_offset_reset="earliest",
         producer_max_batch_size=spec.producer_max_batch_size,
         producer_linger=0.002,

@@ -38,7 +38,10 @@ def start_worker(
     started: list[WorkerProcess] = []
 
     def start(
-        partitions: int = 2, extra: dict[str, Any] | None = None, name: str = "w"
+        partitions: int = 2,
+        extra: dict[str, Any] | None = None,
+        name: str = "w",
+        env: dict[str, str] | None = None,
     ) -> WorkerProcess:
         port = new_port()
         cfg = write_config(
@@ -49,7 +52,7 @@ def start_worker(
             partitions,
             extra,
         )
-        w = WorkerProcess(cfg, tmp_path / f"{name}-data", tmp_path / f"{name}.log", port)
+        w = WorkerProcess(cfg, tmp_path / f"{name}-data", tmp_path / f"{name}.log", port, env)
         started.append(w)
         return w.start()
 

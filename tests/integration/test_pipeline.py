@@ -131,15 +131,20 @@ async def _read_all(bootstrap: str, topic: str, n: int) -> list[tuple[bytes, lis
     return out
 
 
+@pytest.mark.parametrize("instance_id", ["", "static-1"], ids=["dynamic", "static-member"])
 def test_sigkill_and_restart_loses_and_doubles_nothing(
-    broker: EmbeddedBroker, topics: Topics, start_worker: Callable[..., WorkerProcess]
+    broker: EmbeddedBroker,
+    topics: Topics,
+    start_worker: Callable[..., WorkerProcess],
+    instance_id: str,
 ) -> None:
-    w = start_worker(extra=CONFIG)
+    env = {"KPIWATCH_INSTANCE_ID": instance_id}
+    w = start_worker(extra=CONFIG, env=env)
     half = len(EVENTS) // 2
     asyncio.run(produce(broker.bootstrap, _records(topics, EVENTS[:half])))
     time.sleep(1.0)  # some of it processed, maybe not all flushed and committed
     w.kill()
-    w2 = start_worker(extra=CONFIG)
+    w2 = start_worker(extra=CONFIG, env=env)
     asyncio.run(produce(broker.bootstrap, _records(topics, EVENTS[half:] + DUPLICATES)))
     _wait_for(w2, "kpiwatch_tickets_created", 5, queue="billing", window="1h")
     _wait_for(w2, "kpiwatch_calls_waiting", 2, queue="billing")

@@ -81,8 +81,11 @@ def write_config(
 class WorkerProcess:
     """`kpiwatch run` in a child process with its own session (killable by PID)."""
 
-    def __init__(self, config: Path, data_dir: Path, log: Path, port: int) -> None:
+    def __init__(
+        self, config: Path, data_dir: Path, log: Path, port: int, env: dict[str, str] | None = None
+    ) -> None:
         self.config, self.data_dir, self.log, self.port = config, data_dir, log, port
+        self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.ready_after: float | None = None
 
@@ -100,6 +103,7 @@ class WorkerProcess:
             "KPIWATCH_LOG_LEVEL": "INFO",
         }
         env.pop("KPIWATCH_HTTP_PORT", None)
+        env.update(self.env)
         began = time.monotonic()
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
