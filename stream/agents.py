@@ -1,6 +1,7 @@
 """Faust agents and tables: the only place events meet Kafka.
 
-Each source topic has a thin agent that takes batches (`noack_take`), hands the
+Each source topic has a thin agent that takes batches (drained in bulk from its
+channel queue, or faust's `noack_take` with KPIWATCH_FASTPATH=0), hands the
 records to the pure `Pipeline`, writes what it returns (views, dead letters,
 state) through the producer, waits for the broker to confirm, and only then
 acks the batch. State is persisted before offsets can be committed, so a
@@ -9,7 +10,9 @@ or view version (stage 2), so nothing counts twice.
 
 State tables are faust tables with changelog topics (memory store). We write
 their changelog ourselves, once per dirty key per batch, and rebuild the pure
-stages from the recovered table after every rebalance.
+stages from the recovered table after every rebalance. Alert state shares the
+queues table (`ALERT_KEY`); every flush ends with a one-record marker per
+changelog partition (`MARK_KEY`, see `Worker._seal`).
 """
 
 from __future__ import annotations
