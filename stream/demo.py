@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from stream.broker import EmbeddedBroker, free_port
+from stream.children import stop_process
 
 LATENCIES: list[float] = []  # firing → received, seconds (reported at exit)
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
@@ -94,16 +94,6 @@ def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
         )
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 async def _watch(metrics_url: str, duration: float) -> None:
     began = time.monotonic()
     async with httpx.AsyncClient(timeout=5) as client:
@@ -167,7 +157,7 @@ def run_demo(http_port: int = 8000, rate: float = 2.0, duration: float = 0.0) ->
         print("\nstopping…")
     finally:
         for p in reversed(procs):
-            _stop(p)
+            stop_process(p, timeout=15)
         broker.stop()
     if LATENCIES:
         ordered = sorted(LATENCIES)

@@ -12,16 +12,16 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import IO
 
-import httpx
 import pytest
+
+from stream.children import stop_process
+from tests.support.worker import wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -70,16 +70,8 @@ class Server:
         self.proc = subprocess.Popen(
             self.argv, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.argv[0]} exited {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if httpx.get(self.ready_url, timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        if wait_ready(self.proc, self.ready_url, 30.0, self.tail):
+            return self
         self.stop()
         raise TimeoutError(f"{self.argv[0]} not ready in 30s:\n{self.tail()}")
 
@@ -91,13 +83,7 @@ class Server:
     def stop(self) -> None:
         """SIGTERM by PID, SIGKILL if it does not exit in 10 s."""
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        stop_process(proc, timeout=10)
         if self._out is not None:
             self._out.close()
             self._out = None

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import yaml
 from aiokafka import AIOKafkaProducer
 
 from stream.broker import free_port
+from stream.children import stop_process
 
 BASE_CONFIG: dict[str, Any] = {
     "timezone": "UTC",
@@ -113,16 +114,9 @@ class WorkerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        while time.monotonic() - began < timeout:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    self.ready_after = time.monotonic() - began
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        if wait_ready(self.proc, f"{self.url}/readyz", timeout, self.tail):
+            self.ready_after = time.monotonic() - began
+            return self
         self.kill()
         raise TimeoutError(f"worker not ready in {timeout}s:\n{self.tail()}")
 
@@ -133,14 +127,7 @@ class WorkerProcess:
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Send `sig` to the worker by PID and wait for it to exit."""
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(sig)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_process(proc, sig, timeout=20)
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM), SIGKILL if it hangs."""
@@ -149,6 +136,23 @@ class WorkerProcess:
     def metrics(self) -> str:
         """Return the /metrics text."""
         return httpx.get(f"{self.url}/metrics", timeout=5).text
+
+
+def wait_ready(
+    proc: subprocess.Popen[bytes], url: str, timeout: float, tail: Callable[[], str]
+) -> bool:
+    """Poll `url` until it answers 200 (True) or `timeout` passes (False); fail if `proc` dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited {proc.returncode}:\n{tail()}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
 
 
 def sample(text: str, name: str, **labels: str) -> float | None:
