@@ -208,11 +208,18 @@ def build_service(
 
 
 def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
-    """Return highwater − position per assigned partition (empty before assignment)."""
+    """Return highwater − committed offset per consumed partition (empty before assignment).
+
+    Changelog partitions are assigned for recovery only and never committed: left out,
+    they would show as lag that never drains.
+    """
     out: dict[tuple[str, int], int] = {}
     try:
         consumer = app.consumer
+        changelogs = app.tables.changelog_topics
         for tp in consumer.assignment():
+            if tp.topic in changelogs:
+                continue
             hw = consumer.highwater(tp)
             pos = consumer._committed_offset.get(tp)  # committed is what survives a crash
             if hw is not None:
