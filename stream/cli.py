@@ -80,7 +80,13 @@ def broker(
 
 @app.command()
 def generate(
-    bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap servers.")] = "127.0.0.1:9092",
+    bootstrap: Annotated[
+        str | None, typer.Option(help="Kafka bootstrap servers [default: 127.0.0.1:9092].")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Take brokers, topic names and TLS/SASL from this kpiwatch config."),
+    ] = None,
     rate: Annotated[float, typer.Option(help="New contacts per second.")] = 2.0,
     duration: Annotated[float, typer.Option(help="Seconds of traffic.")] = 600.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
@@ -90,11 +96,22 @@ def generate(
     incident_for: Annotated[float, typer.Option(help="Incident length, seconds.")] = 300.0,
 ) -> None:
     """Produce synthetic contact-centre traffic into Kafka."""
+    from stream.generator import TOPICS, KafkaTarget
     from stream.generator import generate as gen
 
+    target = KafkaTarget(bootstrap or "127.0.0.1:9092", TOPICS)
+    if config is not None:
+        from stream.app import client_kwargs
+
+        cfg, _, _ = _load(config)
+        target = KafkaTarget(
+            bootstrap or ",".join(cfg.kafka.bootstrap_servers),
+            cfg.kafka.topics.model_dump(),
+            client_kwargs(cfg),
+        )
     n = asyncio.run(
         gen(
-            bootstrap=bootstrap,
+            target=target,
             rate=rate,
             duration=duration,
             seed=seed,
@@ -104,7 +121,7 @@ def generate(
             incident_for=incident_for,
         )
     )
-    typer.echo(f"produced {n} events")
+    typer.echo(f"produced {n} events to {target.bootstrap}")
 
 
 @app.command()

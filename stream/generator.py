@@ -1,7 +1,7 @@
 """Produce synthetic traffic (stream/traffic.py) into Kafka.
 
-asyncio.run(generate(bootstrap="127.0.0.1:9092", topics=TOPICS, rate=2.0,
-                     duration=600, seed=7, incident=True))
+target = KafkaTarget("127.0.0.1:9092", TOPICS)   # + aiokafka TLS/SASL kwargs if needed
+asyncio.run(generate(target=target, rate=2.0, duration=600, seed=7, incident=True))
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -17,6 +19,15 @@ from aiokafka import AIOKafkaProducer
 from stream.traffic import Incident, Record, TrafficModel
 
 TOPICS = {"tickets": "support.tickets", "calls": "support.calls", "agents": "support.agents"}
+
+
+@dataclass(frozen=True)
+class KafkaTarget:
+    """Where to produce: brokers, topic per stream, aiokafka security keyword arguments."""
+
+    bootstrap: str
+    topics: Mapping[str, str] = field(default_factory=lambda: dict(TOPICS))
+    security: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 async def send_records(
@@ -34,8 +45,7 @@ async def send_records(
 
 async def generate(
     *,
-    bootstrap: str,
-    topics: Mapping[str, str] = TOPICS,
+    target: KafkaTarget,
     rate: float,
     duration: float,
     seed: int,
@@ -55,7 +65,10 @@ async def generate(
         else None
     )
     model = TrafficModel(seed=seed, start=t0, rate=rate, incident=inc)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1 << 20)
+    topics = target.topics
+    producer = AIOKafkaProducer(
+        bootstrap_servers=target.bootstrap, linger_ms=5, max_batch_size=1 << 20, **target.security
+    )
     await producer.start()
     sent = 0
     try:
