@@ -29,13 +29,14 @@ from prometheus_client import (
     generate_latest,
 )
 
-from stream.agents import STREAMS, KafkaSpec, Worker, make_app
+from stream.agents import STREAMS, Worker
 from stream.alerting import Alerting
 from stream.api import add_alerting
 from stream.config import Config
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
 from stream.entities.tickets import derive_ticket
+from stream.faust_app import KafkaSpec, make_app
 from stream.kpis.info import kpi_info, kpi_options
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
@@ -168,13 +169,12 @@ class Service:
     registry: CollectorRegistry
 
 
-def build_service(
-    config: Config, data_dir: str | None = None, config_path: Path | None = None
-) -> Service:
-    """Build the whole worker for `config` (creates missing topics first)."""
-    source_partitions = asyncio.run(ensure_topics(config))
+def kafka_spec(
+    config: Config, source_partitions: dict[str, int], data_dir: str | None = None
+) -> KafkaSpec:
+    """Return how the worker talks to Kafka for `config`."""
     k = config.kafka
-    spec = KafkaSpec(
+    return KafkaSpec(
         app_id=k.client_id,
         bootstrap=bootstrap_of(config),
         topics={s: getattr(k.topics, s) for s in STREAMS},
@@ -186,7 +186,15 @@ def build_service(
         web_host=config.http.host,
         web_port=config.http.port,
         broker_credentials=faust_credentials(config),
+        replication_factor=k.replication_factor,
     )
+
+
+def build_service(
+    config: Config, data_dir: str | None = None, config_path: Path | None = None
+) -> Service:
+    """Build the whole worker for `config` (creates missing topics first)."""
+    spec = kafka_spec(config, asyncio.run(ensure_topics(config)), data_dir)
     registry = CollectorRegistry()
     pipeline = build_pipeline(config, registry)
     app = make_app(spec)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import faust
 import pytest
 
@@ -72,3 +74,14 @@ def test_windows_and_window_retention_follow_config() -> None:
     assert isinstance(windows["5m"], SlidingWindow) and windows["5m"].span == 300
     assert isinstance(windows["today"], TodayWindow)
     assert window_retention(cfg) == 2 * 86400 * 1.1 + 600
+
+
+def test_internal_topics_get_the_configured_replication_factor(tmp_path: Path) -> None:
+    from stream.app import kafka_spec
+    from stream.faust_app import make_app
+
+    config = Config.model_validate({"kafka": {"replication_factor": 3, "partitions": 6}})
+    spec = kafka_spec(config, {"tickets": 6, "calls": 6, "agents": 6}, str(tmp_path))
+    app = make_app(spec)
+    assert app.conf.topic_replication_factor == 3  # views topic and every changelog
+    assert app.conf.topic_partitions == 6
