@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from alerts.snapshot import KpiSnapshot
-from stream.events import Rejection, decode
+from stream.decoding import Rejection, decode
 from stream.metrics import PipelineMetrics
 from stream.stages import Dirty, EntityStage, QueueStage
 from stream.views import View

@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 
 from alerts.snapshot import KpiSample
+from stream.decoding import Rejection, decode
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
 from stream.entities.tickets import derive_ticket
-from stream.events import Rejection, decode
 from stream.kpis.facts import KpiOptions
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.sla import SlaPolicy

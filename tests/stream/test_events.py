@@ -11,14 +11,13 @@ from typing import Any
 import pydantic
 import pytest
 
+from stream.decoding import Rejection, decode
 from stream.events import (
     EVENT_TYPES,
     STREAMS,
     CallEnded,
-    Rejection,
     SurveyResponded,
     TicketCreated,
-    decode,
 )
 
 AT = "2026-03-02T09:15:30.250+01:00"

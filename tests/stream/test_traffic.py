@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from stream.events import EVENT_TYPES, Rejection, decode
+from stream.decoding import Rejection, decode
+from stream.events import EVENT_TYPES
 from stream.traffic import Incident, Record, TrafficModel
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
