@@ -257,6 +257,12 @@ def add_pages(app: faust.App, worker: Worker, registry: CollectorRegistry) -> No
         )
 
 
+def quiet_http_client_logs() -> None:
+    """Keep httpx from logging request URLs: a Slack webhook URL is a secret."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def run_worker(
     config: Config,
     data_dir: str | None = None,
@@ -264,5 +270,6 @@ def run_worker(
     config_path: Path | None = None,
 ) -> None:
     """Run the worker until SIGTERM/SIGINT."""
+    quiet_http_client_logs()
     service = build_service(config, data_dir, config_path)
     faust.Worker(service.app, loglevel=loglevel, quiet=True).execute_from_commandline()

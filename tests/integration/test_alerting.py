@@ -117,6 +117,7 @@ def test_fire_restart_without_resend_and_bad_reload(
     assert body["version"] == "4" and body["status"] == "firing"
     api = httpx.get(f"{w.url}/api/v1/alerts", timeout=5).json()["alerts"]
     assert [a["labels"]["queue"] for a in api if a["state"] == "firing"] == ["billing"]
+    assert sink.url not in w.log.read_text()  # receiver URLs may hold tokens: never logged
 
     # SIGKILL and restart: the notification log was persisted, nothing is re-sent
     w.kill()
