@@ -23,7 +23,9 @@ from prometheus_client import CollectorRegistry, Gauge
 from alerts.config import Silence
 from alerts.engine import AlertEngine
 from alerts.pipeline import DeadLetter
-from stream.config import Config, ConfigError, load_config
+from stream.config import Config, ConfigError, apply_settings, load_config
+from stream.config_reload import plan_reload
+from stream.config_settings import load_settings
 from stream.pipeline import Pipeline
 from stream.silence_log import SilenceLog
 from stream.stages import Dirty
@@ -55,6 +57,12 @@ class Alerting:
             registry=registry,
         )
         self.reload_ok.set(1)
+        self.restart_gauge = Gauge(
+            "kpiwatch_config_restart_required",
+            "1 if the last reloaded config changed settings that apply only after a restart.",
+            registry=registry,
+        )
+        self.restart_required: tuple[str, ...] = ()
         self.reload_error = ""
         self._pending: list[dict[str, Any]] | None = None
         self._known: dict[str, int] = {}  # fingerprint → partition, to delete resolved ones
@@ -150,23 +158,31 @@ class Alerting:
         return out
 
     async def reload(self) -> bool:
-        """Reload the config file; swap alerting config if valid, keep the old one if not."""
+        """Reload the config file; swap its live parts if valid, keep the old config if not."""
         if self.config_path is None or self.engine is None:
             return False
         try:
-            new = load_config(self.config_path)
+            new = apply_settings(load_config(self.config_path), load_settings())
+            plan = plan_reload(self.config, new, str(self.config_path))
         except ConfigError as exc:
             self.reload_ok.set(0)
             self.reload_error = str(exc)
             log.error("config reload rejected, keeping the running config:\n%s", exc)
             return False
-        await self.engine.replace_config(new.rules, new.receivers, new.silences, new.inhibit_rules)
-        self.config = new
+        c = plan.config
+        await self.engine.replace_config(c.rules, c.receivers, c.silences, c.inhibit_rules)
+        self.config, self.restart_required = c, plan.restart_required
         self.reload_ok.set(1)
+        self.restart_gauge.set(1 if plan.restart_required else 0)
         self.reload_error = ""
-        log.info(
-            "config reloaded from %s (alerting; KPI definitions need a restart)", self.config_path
-        )
+        if plan.restart_required:
+            log.warning(
+                "config reloaded from %s; restart to apply the changes to: %s",
+                self.config_path,
+                ", ".join(plan.restart_required),
+            )
+        else:
+            log.info("config reloaded from %s", self.config_path)
         return True
 
     def authorized(self, header: str | None) -> bool:

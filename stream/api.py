@@ -84,5 +84,10 @@ def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: f
                 return resp
             ok = await alerting.reload()
             return self.json(
-                {"reloaded": ok, "error": alerting.reload_error}, status=200 if ok else 400
+                {
+                    "reloaded": ok,
+                    "error": alerting.reload_error,
+                    "restart_required": list(alerting.restart_required),
+                },
+                status=200 if ok else 400,
             )

@@ -15,7 +15,7 @@ import pytest
 
 from stream.broker import EmbeddedBroker
 from tests.integration.scenario import CONFIG, EVENTS, call
-from tests.support.worker import Topics, WorkerProcess, produce, sample
+from tests.support.worker import Topics, WorkerProcess, produce, sample, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -138,6 +138,16 @@ def test_fire_restart_without_resend_and_bad_reload(
     asyncio.run(produce(broker.bootstrap, _records(topics, sales + answered)))
     assert sink.wait("firing", "sales")["annotations"]["summary"] == "3 calls waiting in sales"
     sink.wait("resolved", "billing")
+
+    # a valid file that also changes a KPI definition: alerting swaps, the rest waits
+    cfg = {**alerting(sink.url), "kpis": {"short_abandon": "9s"}}
+    write_config(w2.config, broker.bootstrap, topics, w2.port, extra=cfg)
+    r = httpx.post(f"{w2.url}/-/reload", timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["restart_required"] == ["kpis"]
+    text = w2.metrics()
+    assert sample(text, "kpiwatch_config_last_reload_successful") == 1
+    assert sample(text, "kpiwatch_config_restart_required") == 1
 
 
 def test_api_silence_mutes_on_every_worker_and_needs_the_token(
