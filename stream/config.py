@@ -160,6 +160,21 @@ class KpiOptions(Strict):
     service_level_threshold: PositiveDuration = timedelta(seconds=20)
     wrapup_timeout: PositiveDuration = timedelta(minutes=10)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _seconds_alias(cls, data: Any) -> Any:
+        """Accept SPEC §2's `service_level_seconds: 20` as `service_level_threshold: 20s`."""
+        if not isinstance(data, dict) or "service_level_seconds" not in data:
+            return data
+        data = dict(data)
+        seconds = data.pop("service_level_seconds")
+        if "service_level_threshold" in data:
+            raise ValueError("give service_level_threshold or service_level_seconds, not both")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ValueError(f"service_level_seconds must be a number of seconds, not {seconds!r}")
+        data["service_level_threshold"] = timedelta(seconds=seconds)
+        return data
+
 
 class Worker(Strict):
     """Tuning of the worker loop."""

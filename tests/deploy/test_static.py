@@ -114,6 +114,25 @@ def test_k8s_objects_select_the_same_pods() -> None:
     assert all(e["path"] == "/metrics" for e in sm["spec"]["endpoints"])
 
 
+@pytest.mark.parametrize("kind", ["ServiceMonitor", "PrometheusRule"])
+def test_operator_objects_match_the_prometheus_operator_crds(kind: str) -> None:
+    """Validate against models generated from the operator's CRD schemas; lose no key."""
+    models = require_module(
+        "cloudcoil.models.prometheus_operator.v1", pip="cloudcoil-models-prometheus-operator"
+    )
+    doc = _by_kind()[kind]
+    obj = getattr(models, kind).model_validate(doc)
+    # the models accept unknown keys: a key the CRD does not know would vanish here
+    assert obj.model_dump(by_alias=True, exclude_none=True, mode="json") == doc
+
+
+def test_prometheusrule_is_generated_from_the_rule_files(tmp_path: Path) -> None:
+    _ok(run(sys.executable, str(DEPLOY / "k8s" / "build_prometheusrule.py"), "--check"))
+    rules = tmp_path / "from-prometheusrule.yml"
+    rules.write_text(yaml.safe_dump({"groups": _by_kind()["PrometheusRule"]["spec"]["groups"]}))
+    _ok(run(require("promtool", apt="prometheus"), "check", "rules", str(rules)))
+
+
 def test_k8s_deployment_is_hardened_and_probed() -> None:
     dep = _by_kind()["Deployment"]["spec"]
     pod = dep["template"]["spec"]

@@ -193,6 +193,16 @@ BAD_FILES = [
         ["timezone: duplicate key 'timezone' (first given at line 1)"],
     ),
     (
+        "service level threshold given twice",
+        "kpis: {service_level_seconds: 30, service_level_threshold: 20s}\n",
+        ["kpis: give service_level_threshold or service_level_seconds, not both"],
+    ),
+    (
+        "service_level_seconds with a unit",
+        "kpis: {service_level_seconds: 30s}\n",
+        ["kpis: service_level_seconds must be a number of seconds, not '30s'"],
+    ),
+    (
         "SASL without credentials",
         "kafka:\n  security: {security_protocol: SASL_SSL}\n",
         ["kafka.security: SASL_SSL needs sasl_mechanism, sasl_username and sasl_password"],
@@ -431,3 +441,9 @@ def test_kafka_security_is_passed_through_to_aiokafka(tmp_path: Path) -> None:
         "sasl_plain_password": "pa55",
     }
     assert "pa55" not in repr(config)
+
+
+def test_service_level_seconds_is_the_threshold_in_seconds() -> None:
+    """SPEC §2 names it `service_level_seconds`; the §5 example `service_level_threshold`."""
+    options = Config.model_validate({"kpis": {"service_level_seconds": 30}}).kpis
+    assert options.service_level_threshold == timedelta(seconds=30)
