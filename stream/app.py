@@ -10,17 +10,17 @@ wires is injectable elsewhere.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import faust
+import stamina
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError, for_code
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -55,33 +55,66 @@ def bootstrap_of(config: Config) -> str:
     return ",".join(config.kafka.bootstrap_servers)
 
 
-async def ensure_topics(config: Config) -> dict[str, int]:
-    """Create missing topics and return the partition count of each source topic."""
+class StartupError(Exception):
+    """The worker cannot start: Kafka unreachable or refusing, or a topic missing."""
+
+
+async def ensure_topics(config: Config, wait_s: float = 60.0) -> dict[str, int]:
+    """Create missing topics and return the partition count of each source topic.
+
+    Waits up to `wait_s` for Kafka to become reachable (it may start after us);
+    raises StartupError with what is wrong otherwise.
+    """
+    where = bootstrap_of(config)
+    try:
+        async for attempt in stamina.retry_context(
+            on=KafkaConnectionError, attempts=None, timeout=wait_s
+        ):
+            with attempt:
+                return await _ensure_topics(config)
+    except KafkaConnectionError as exc:
+        raise StartupError(f"cannot reach Kafka at {where} within {wait_s:g}s: {exc}") from exc
+    except KafkaError as exc:
+        raise StartupError(f"Kafka at {where} refused the worker: {exc}") from exc
+    raise AssertionError("unreachable: the retry loop returns or raises")
+
+
+async def _ensure_topics(config: Config) -> dict[str, int]:
     k = config.kafka
     names = {s: getattr(k.topics, s) for s in STREAMS}
+    wanted = [NewTopic(n, k.partitions, k.replication_factor) for n in names.values()]
+    wanted.append(NewTopic(k.topics.dead_letter, k.partitions, k.replication_factor))
+    compact = {"cleanup.policy": "compact"}
+    wanted.append(NewTopic(silences_topic(config), 1, k.replication_factor, topic_configs=compact))
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap_of(config), client_id=k.client_id, **client_kwargs(config)
     )
     await admin.start()
     try:
-        wanted = [NewTopic(n, k.partitions, k.replication_factor) for n in names.values()]
-        wanted.append(NewTopic(k.topics.dead_letter, k.partitions, k.replication_factor))
-        wanted.append(
-            NewTopic(
-                silences_topic(config),
-                1,
-                k.replication_factor,
-                topic_configs={"cleanup.policy": "compact"},
-            )
-        )
+        refused: dict[str, str] = {}
         for topic in wanted:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([topic])
-        described = await admin.describe_topics(list(names.values()))
-        counts = {d["topic"]: len(d["partitions"]) for d in described}
+            refused |= create_refusals((await admin.create_topics([topic])).topic_errors)
+        described = await admin.describe_topics([t.name for t in wanted])
     finally:
         await admin.close()
+    counts = {d["topic"]: len(d["partitions"]) for d in described if d["error_code"] == 0}
+    missing = [t.name for t in wanted if not counts.get(t.name)]
+    if missing:
+        why = "; ".join(f"{n}: {refused.get(n, 'not found after creating it')}" for n in missing)
+        raise StartupError(f"missing topics, and kpiwatch could not create them: {why}")
+    for name, reason in refused.items():  # e.g. no permission to create, but it exists
+        log.info("did not create topic %s (%s); it exists", name, reason)
     return {s: counts.get(t) or k.partitions for s, t in names.items()}
+
+
+def create_refusals(topic_errors: Iterable[tuple[Any, ...]]) -> dict[str, str]:
+    """Return topic → reason for each CreateTopics result that is not "created" or "exists"."""
+    out = {}
+    for name, code, *rest in topic_errors:
+        if code not in (0, TopicAlreadyExistsError.errno):
+            message = rest[0] if rest and rest[0] else ""
+            out[name] = f"{for_code(code).__name__}: {message}".rstrip(": ")
+    return out
 
 
 def client_kwargs(config: Config) -> dict[str, Any]:
@@ -194,7 +227,8 @@ def build_service(
     config: Config, data_dir: str | None = None, config_path: Path | None = None
 ) -> Service:
     """Build the whole worker for `config` (creates missing topics first)."""
-    spec = kafka_spec(config, asyncio.run(ensure_topics(config)), data_dir)
+    wait_s = config.worker.startup_wait.total_seconds()
+    spec = kafka_spec(config, asyncio.run(ensure_topics(config, wait_s)), data_dir)
     registry = CollectorRegistry()
     pipeline = build_pipeline(config, registry)
     app = make_app(spec)

@@ -38,19 +38,23 @@ def _load(path: Path | None) -> tuple[Config, Settings, Path]:
 @app.command()
 def run(config: Annotated[Path | None, typer.Option(help="Config file.")] = None) -> None:
     """Run the worker against the configured Kafka cluster."""
-    from stream.app import run_worker
+    from stream.app import StartupError, run_worker
 
     cfg, settings, file = _load(config)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    run_worker(
-        cfg,
-        data_dir=str(settings.data_dir),
-        loglevel=settings.log_level.lower(),
-        config_path=Path(file),
-    )
+    try:
+        run_worker(
+            cfg,
+            data_dir=str(settings.data_dir),
+            loglevel=settings.log_level.lower(),
+            config_path=Path(file),
+        )
+    except StartupError as exc:
+        typer.echo(f"kpiwatch run: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.command()

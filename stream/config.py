@@ -180,6 +180,8 @@ class Worker(Strict):
     """Tuning of the worker loop."""
 
     evaluation_interval: PositiveDuration = timedelta(seconds=1)
+    # how long `kpiwatch run` waits for Kafka to become reachable before it gives up
+    startup_wait: PositiveDuration = timedelta(seconds=60)
     # concluded tickets and calls are forgotten this long (event time) after their last
     # event; a ticket reopened later than this starts afresh. Open tickets are kept.
     retention: PositiveDuration = timedelta(days=7)

@@ -85,3 +85,29 @@ def test_internal_topics_get_the_configured_replication_factor(tmp_path: Path) -
     app = make_app(spec)
     assert app.conf.topic_replication_factor == 3  # views topic and every changelog
     assert app.conf.topic_partitions == 6
+
+
+@pytest.mark.parametrize(
+    ("topic_errors", "expected"),
+    [
+        ([("a", 0, None), ("b", 36, "Topic with this name already exists.")], {}),
+        (
+            [("a", 29, "Authorization failed.")],
+            {"a": "TopicAuthorizationFailedError: Authorization failed."},
+        ),
+        (
+            [("a", 38, "Replication factor: 3 larger than available brokers: 1.")],
+            {
+                "a": "InvalidReplicationFactorError: "
+                "Replication factor: 3 larger than available brokers: 1."
+            },
+        ),
+        ([("a", 37, None)], {"a": "InvalidPartitionsError"}),
+    ],
+)
+def test_create_topics_refusals_are_named(
+    topic_errors: list[tuple[object, ...]], expected: dict[str, str]
+) -> None:
+    from stream.app import create_refusals
+
+    assert create_refusals(topic_errors) == expected
