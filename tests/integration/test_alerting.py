@@ -196,3 +196,14 @@ def test_api_silence_mutes_on_every_worker_and_needs_the_token(
         if x["labels"].get("queue") == "billing"
     ]
     assert [x["state"] for x in firing] == ["firing"], firing
+
+    # bad requests get a clear error; expiring the silence on the other worker un-mutes
+    auth = {"Authorization": "Bearer t0ken"}
+    bad = httpx.post(f"{a.url}/api/v1/silences", content=b"{}", headers=auth, timeout=5)
+    assert bad.status_code == 400 and "matchers" in bad.json()["error"], bad.text
+    gone = httpx.delete(f"{a.url}/api/v1/silences/no-such-id", headers=auth, timeout=5)
+    assert gone.status_code == 404, gone.text
+    assert httpx.delete(f"{b.url}/api/v1/silences/{sid}", timeout=5).status_code == 401
+    r = httpx.delete(f"{b.url}/api/v1/silences/{sid}", headers=auth, timeout=5)
+    assert r.status_code == 200, r.text
+    sink.wait("firing", "billing")  # the owner, told by the silences topic, now notifies
