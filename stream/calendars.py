@@ -37,6 +37,7 @@ _ZERO = timedelta(0)
 _DAY = timedelta(days=1)
 _MAX_CLOSED_DAYS = 400  # a run of closed days this long means the calendar never opens again
 _CACHE_DAYS = 2048
+_CACHE_ADDS = 16384  # ~4 MB; open tickets × targets whose clocks are asked again
 
 
 class Calendar(Protocol):
@@ -138,6 +139,7 @@ class BusinessHours:
         self._subdiv = subdiv
         self._country_years: dict[int, frozenset[date]] = {}
         self._days: dict[date, tuple[Span, ...]] = {}
+        self._adds: dict[tuple[datetime, timedelta], datetime] = {}  # (UTC start, duration) → due
 
     @classmethod
     def from_config(
@@ -161,13 +163,24 @@ class BusinessHours:
         if not duration:
             return start
         t = _utc(start)
+        # A ticket asks the same question again on each of its events (same start, same
+        # target): answer repeats from a bounded memo, as `_day_spans` does for days.
+        due = self._adds.get((t, duration))
+        if due is None:
+            due = self._add_utc(t, duration)
+            if len(self._adds) >= _CACHE_ADDS:
+                self._adds.clear()
+            self._adds[(t, duration)] = due
+        return due.astimezone(start.tzinfo)
+
+    def _add_utc(self, t: datetime, duration: timedelta) -> datetime:
         remaining = duration
         for open_at, close_at in self._spans_from(t):
             if close_at <= t:
                 continue
             open_at = max(open_at, t)
             if remaining <= close_at - open_at:
-                return (open_at + remaining).astimezone(start.tzinfo)
+                return open_at + remaining
             remaining -= close_at - open_at
         raise AssertionError("unreachable: _spans_from is endless or raises")
 

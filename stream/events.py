@@ -7,7 +7,6 @@ Decoding raw records into these models lives in `stream/decoding.py`.
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -68,7 +67,7 @@ class _Event(BaseModel):
     event_id: Name
     occurred_at: Timestamp
 
-    @cached_property  # datetime.timestamp() costs ~1 µs; the hot path reads ts repeatedly
+    @property  # not cached: on 3.11 cached_property's lock costs more than timestamp()
     def ts(self) -> float:
         """Event time as epoch seconds."""
         return self.occurred_at.timestamp()

@@ -61,13 +61,10 @@ class SlaPolicy:
 
     def matches(self, priority: str, queue: str, channel: str) -> bool:
         """Return whether a ticket with these attributes falls under this policy."""
-        return all(
-            allowed is None or value in allowed
-            for allowed, value in (
-                (self.match_priority, priority),
-                (self.match_queue, queue),
-                (self.match_channel, channel),
-            )
+        return (
+            (self.match_priority is None or priority in self.match_priority)
+            and (self.match_queue is None or queue in self.match_queue)
+            and (self.match_channel is None or channel in self.match_channel)
         )
 
     def target(self, name: str) -> timedelta | None:

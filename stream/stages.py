@@ -36,7 +36,7 @@ class EntityStage:
         self.retention = retention
         self.trim = trim  # keep only this much event-time history per entity (agents)
         self.parts: dict[int, dict[str, EntityLog]] = {}
-        self.queues: dict[str, tuple[str, ...]] = {}  # entity → queues of its last views
+        self.placed: dict[str, tuple[tuple[str, str], ...]] = {}  # entity → (kind, queue) views
         self.dirty: dict[int, set[str]] = {}
         self.watermark = 0.0  # newest event time seen
 
@@ -51,22 +51,23 @@ class EntityStage:
         log = logs.get(eid)
         if log is None:
             log = logs[eid] = EntityLog()
-        before = self.queues.get(eid)
+        before = self.placed.get(eid)
         if before is None:
-            before = tuple(v.queue for v in self.derive(log, eid)) if log.events else ()
-        if not log.add(event.ts, event.type, event.event_id, fields_of(event)):
+            before = tuple((v.kind, v.queue) for v in self.derive(log, eid)) if log.events else ()
+        ts = event.ts
+        if not log.add(ts, event.type, event.event_id, fields_of(event)):
             return None
-        self.watermark = max(self.watermark, event.ts)
+        self.watermark = max(self.watermark, ts)
         if self.trim is not None:
             log.trim(log.last_ts - self.trim)
         self.dirty.setdefault(partition, set()).add(eid)
         views = self.derive(log, eid)
-        now_in = tuple(v.queue for v in views)
-        self.queues[eid] = now_in
-        gone = [
-            View(views[0].kind if views else "", eid, q, log.version, log.last_ts, gone=True)
-            for q in before
-            if q not in now_in
+        now_in = tuple((v.kind, v.queue) for v in views)
+        self.placed[eid] = now_in
+        gone = [  # tombstones for the views it left, keyed as those views were
+            View(kind, eid, q, log.version, log.last_ts, gone=True)
+            for kind, q in before
+            if (kind, q) not in now_in
         ]
         return views + gone
 
@@ -89,7 +90,7 @@ class EntityStage:
                 if any(v.active for v in self.derive(logs[eid], eid)):
                     continue  # an open ticket, a waiting call, an online agent
                 del logs[eid]
-                self.queues.pop(eid, None)
+                self.placed.pop(eid, None)
                 self.dirty.setdefault(p, set()).add(eid)
                 n += 1
         return n
@@ -98,7 +99,7 @@ class EntityStage:
         """Forget partitions this worker no longer owns."""
         for p in partitions:
             for eid in self.parts.pop(p, {}):
-                self.queues.pop(eid, None)
+                self.placed.pop(eid, None)
             self.dirty.pop(p, None)
 
 
@@ -116,7 +117,7 @@ class QueueStage:
         self.retention = retention  # longer than any window + allowed lateness
         self.views: dict[int, dict[str, View]] = {}
         self.kpis: dict[int, dict[str, QueueKpis]] = {}
-        self.dirty: dict[int, set[str]] = {}
+        self.dirty: dict[int, dict[str, bytes | None]] = {}  # key → its changelog value
 
     def load(self, partition: int, key: str, raw: bytes) -> None:
         """Restore one view from the changelog (nothing is judged late)."""
@@ -128,7 +129,8 @@ class QueueStage:
         late = self._put(partition, view, restoring=False)
         if late is None:
             return False, 0
-        self.dirty.setdefault(partition, set()).add(view.key)
+        # `raw` is what `view.encode()` would give again: keep it for the changelog
+        self.dirty.setdefault(partition, {})[view.key] = raw
         return True, late
 
     def _put(self, partition: int, view: View, restoring: bool) -> int | None:
@@ -146,10 +148,7 @@ class QueueStage:
 
     def take_dirty(self) -> list[Dirty]:
         """Return and forget the views changed since the last call (None: deleted)."""
-        out: list[Dirty] = []
-        for p, keys in self.dirty.items():
-            views = self.views.get(p, {})
-            out.extend((p, k, views[k].encode() if k in views else None) for k in keys)
+        out = [(p, k, raw) for p, keys in self.dirty.items() for k, raw in keys.items()]
         self.dirty = {}
         return out
 
@@ -168,7 +167,7 @@ class QueueStage:
                 if not v.gone:
                     q.apply(v, None, restoring=True)  # its facts expired already: no KPI moves
                 del views[key]
-                self.dirty.setdefault(p, set()).add(key)
+                self.dirty.setdefault(p, {})[key] = None
                 n += 1
         return n
 

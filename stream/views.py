@@ -18,6 +18,7 @@ ended + wrapup_timeout): stage 2 holds it until its clock reaches it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import starmap
 
 import orjson
 
@@ -112,8 +113,8 @@ class View:
             active,
             since,
             status,
-            tuple(SlaView(*s) for s in sla),
-            tuple(tuple(f) for f in facts),
+            tuple(starmap(SlaView, sla)),
+            tuple(map(tuple, facts)),
             gone,
         )
 

@@ -49,6 +49,17 @@ def test_business_hours_add(start: datetime, duration: timedelta, due: datetime)
     assert cal.elapsed(start, got) == duration
 
 
+def test_repeated_add_answers_the_same_in_each_start_timezone() -> None:
+    cal = office()
+    start = paris(1, 9, 17, 30)
+    first = cal.add(start, 8 * H)
+    again = cal.add(start.astimezone(UTC), 8 * H)  # the same instant, asked in UTC
+    assert first == again == paris(1, 12, 15, 30)
+    assert (first.tzinfo, again.tzinfo) == (PARIS, UTC)
+    assert cal.add(start, 8 * H) == first
+    assert cal.add(start, 9 * H) == paris(1, 12, 16, 30)  # another duration, another answer
+
+
 def test_dst_windows_stay_local_and_real_time_differs() -> None:
     cal = office()
     # Fri 17:00 CET -> Mon 11:00 CEST: 4 business hours, 65 real hours (wall clock says 66).

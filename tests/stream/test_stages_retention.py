@@ -98,3 +98,36 @@ def test_agent_log_is_trimmed_but_its_version_keeps_growing() -> None:
     assert [e[0] for e in log.events] == [6000.0, 7200.0, 8400.0, 9600.0, 10800.0]
     again = EntityLog.decode(log.encode())
     assert (again.version, again.events) == (10, log.events)
+
+
+def test_queue_changelog_holds_the_applied_view_bytes() -> None:
+    from stream.views import View
+
+    stage = QueueStage(windows, KpiOptions(), retention=2 * 3600.0)
+    calls = EntityStage(derive_call)
+    sent = []
+    for e in (
+        ev("q1", "call.queued", 0.0, "c1", queue="billing"),
+        ev("a1", "call.answered", 30.0, "c1"),
+    ):
+        for view in calls.apply(0, e) or []:
+            sent.append(view.encode())
+            stage.apply(0, sent[-1])
+    stage.apply(0, sent[0])  # a replayed older view changes nothing
+    [(part, key, value)] = stage.take_dirty()
+    assert (part, key, value) == (0, "billing\x1fcall\x1fc1", sent[-1])  # the newest only
+    assert value is not None and View.decode(value).encode() == value
+    assert stage.take_dirty() == []
+
+
+def test_an_entity_that_leaves_every_queue_gets_tombstones_keyed_like_its_views() -> None:
+    from stream.entities.log import EntityLog
+    from stream.views import View
+
+    def derive(log: EntityLog, eid: str) -> list[View]:  # in billing until its 2nd event
+        return [View("ticket", eid, "billing", log.version, log.last_ts)] if log.version < 2 else []
+
+    stage = EntityStage(derive)
+    (first,) = stage.apply(0, ev("e1", "ticket.created", 0.0, "t1", queue="billing")) or []
+    (gone,) = stage.apply(0, ev("e2", "ticket.updated", 1.0, "t1")) or []
+    assert gone.gone and gone.key == first.key  # so stage 2 drops the view it holds
