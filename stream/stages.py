@@ -37,6 +37,7 @@ class EntityStage:
         self.trim = trim  # keep only this much event-time history per entity (agents)
         self.parts: dict[int, dict[str, EntityLog]] = {}
         self.placed: dict[str, tuple[tuple[str, str], ...]] = {}  # entity → (kind, queue) views
+        self.kept: dict[str, int] = {}  # entity → log version at which evict found it active
         self.dirty: dict[int, set[str]] = {}
         self.watermark = 0.0  # newest event time seen
 
@@ -87,10 +88,15 @@ class EntityStage:
         for p, logs in self.parts.items():
             old = [eid for eid, log in logs.items() if log.last_ts < horizon]
             for eid in old:
+                version = logs[eid].version
+                if self.kept.get(eid) == version:
+                    continue  # found active at this version: only a new event changes that
                 if any(v.active for v in self.derive(logs[eid], eid)):
-                    continue  # an open ticket, a waiting call, an online agent
+                    self.kept[eid] = version  # an open ticket, a waiting call, an online agent
+                    continue
                 del logs[eid]
                 self.placed.pop(eid, None)
+                self.kept.pop(eid, None)
                 self.dirty.setdefault(p, set()).add(eid)
                 n += 1
         return n
@@ -100,6 +106,7 @@ class EntityStage:
         for p in partitions:
             for eid in self.parts.pop(p, {}):
                 self.placed.pop(eid, None)
+                self.kept.pop(eid, None)
             self.dirty.pop(p, None)
 
 

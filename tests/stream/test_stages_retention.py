@@ -131,3 +131,22 @@ def test_an_entity_that_leaves_every_queue_gets_tombstones_keyed_like_its_views(
     (first,) = stage.apply(0, ev("e1", "ticket.created", 0.0, "t1", queue="billing")) or []
     (gone,) = stage.apply(0, ev("e2", "ticket.updated", 1.0, "t1")) or []
     assert gone.gone and gone.key == first.key  # so stage 2 drops the view it holds
+
+
+def test_an_old_open_entity_is_derived_once_per_version_by_the_retention_sweep() -> None:
+    derived: list[str] = []
+
+    def derive(log: Any, eid: str) -> list[Any]:
+        derived.append(eid)
+        return derive_call(log, eid)
+
+    calls = EntityStage(derive, retention=DAY)
+    calls.apply(0, ev("q1", "call.queued", 0.0, "c1", queue="billing"))  # waits for ever
+    calls.apply(0, ev("q2", "call.queued", 2 * DAY, "c2", queue="billing"))
+    derived.clear()
+    assert (calls.evict(), calls.evict(), derived) == (0, 0, ["c1"])
+    calls.apply(0, ev("x1", "call.abandoned", 2 * DAY + 1, "c1"))  # a new version …
+    calls.apply(0, ev("q3", "call.queued", 4 * DAY, "c3", queue="billing"))
+    derived.clear()
+    assert calls.evict() == 1  # c1's new version is judged again: concluded, forgotten
+    assert set(calls.parts[0]) == {"c2", "c3"} and derived == ["c1", "c2"]  # c2: first sweep
