@@ -176,6 +176,7 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
         QueueStage(window_factory(config), kpi_options(config), windows_keep),
         PipelineMetrics(registry),
         live_threshold=config.allowed_lateness.total_seconds(),
+        max_future_skew=config.max_future_skew.total_seconds(),
     )
     registry.register(KpiCollector(pipeline.snapshot))
     Info("kpiwatch_kpi", "How the KPIs are defined (SPEC §2 parameters).", registry=registry).info(

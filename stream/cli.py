@@ -95,7 +95,9 @@ def generate(
     duration: Annotated[float, typer.Option(help="Seconds of traffic.")] = 600.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     incident: Annotated[bool, typer.Option(help="Billing outage after 2 min.")] = False,
-    realtime: Annotated[bool, typer.Option(help="Pace events in real time.")] = True,
+    realtime: Annotated[
+        bool, typer.Option(help="Pace events in real time; else the last DURATION s at once.")
+    ] = True,
     incident_after: Annotated[float, typer.Option(help="Seconds before the incident.")] = 120.0,
     incident_for: Annotated[float, typer.Option(help="Incident length, seconds.")] = 300.0,
 ) -> None:

@@ -216,6 +216,9 @@ class Config(Strict):
         "today",
     )
     allowed_lateness: Duration = timedelta(minutes=10)
+    # events stamped further ahead of the worker's clock go to the dead-letter topic: one
+    # producer with a wrong clock would otherwise make every later event of its queue "late"
+    max_future_skew: PositiveDuration = timedelta(minutes=5)
     kpis: KpiOptions = KpiOptions()
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
     sla_policies: tuple[SlaPolicyConfig, ...] = ()

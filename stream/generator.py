@@ -55,8 +55,13 @@ async def generate(
     realtime: bool = True,
     start: datetime | None = None,
 ) -> int:
-    """Produce `duration` seconds of traffic; in real time or as fast as possible."""
-    t0 = start or datetime.now(UTC)
+    """Produce `duration` seconds of traffic: in real time from now, or at once ending now.
+
+    All at once, the traffic is the history of the last `duration` seconds: events are
+    never stamped in the future (workers dead-letter those beyond `max_future_skew`).
+    """
+    span = timedelta(seconds=duration)
+    t0 = start or (datetime.now(UTC) - (timedelta(0) if realtime else span))
     inc = (
         Incident(
             start_after=timedelta(seconds=incident_after), duration=timedelta(seconds=incident_for)
@@ -73,9 +78,7 @@ async def generate(
     sent = 0
     try:
         if not realtime:
-            return await send_records(
-                producer, topics, model.events_until(t0 + timedelta(seconds=duration))
-            )
+            return await send_records(producer, topics, model.events_until(t0 + span))
         began = time.monotonic()
         while (elapsed := time.monotonic() - began) < duration:
             sent += await send_records(

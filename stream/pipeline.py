@@ -13,11 +13,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from alerts.snapshot import KpiSnapshot
 from stream.decoding import Rejection, decode
+from stream.durations import format_duration
 from stream.metrics import PipelineMetrics
 from stream.stages import Dirty, EntityStage, QueueStage
 from stream.views import View
@@ -78,12 +79,14 @@ class Pipeline:
         metrics: PipelineMetrics,
         clock: Callable[[], float] = time.time,
         live_threshold: float = 600.0,
+        max_future_skew: float = 300.0,
     ) -> None:
         self.entity = dict(entity)
         self.queues = queues
         self.metrics = metrics
         self.clock = clock
         self.live_threshold = live_threshold
+        self.max_future_skew = max_future_skew
 
     def process_events(self, stream: str, records: Iterable[RawRecord]) -> Output:
         """Apply a batch of one source topic; return views, dead letters and state."""
@@ -96,6 +99,8 @@ class Pipeline:
         lags: list[float] = []
         for rec in records:
             ev = decode(rec.value or b"", stream)
+            if not isinstance(ev, Rejection) and ev.ts - now > self.max_future_skew:
+                ev = Rejection(self._ahead(ev.ts - now), ev.type)
             if isinstance(ev, Rejection):
                 rejected[(rec.topic, ev.event_type or "unknown")] += 1
                 out.dead_letters.append(dead_letter(rec, ev.reason))
@@ -123,6 +128,13 @@ class Pipeline:
         m.batch.labels("entities").observe(len(lags))
         m.state_writes.labels("entities").inc(len(out.state))
         return out
+
+    def _ahead(self, seconds: float) -> str:
+        limit = format_duration(timedelta(seconds=self.max_future_skew))
+        return (
+            f"occurred_at is {seconds:.0f}s ahead of this worker's clock (more than "
+            f"max_future_skew {limit}); check the producer's clock"
+        )
 
     def process_views(self, records: Iterable[RawRecord]) -> Output:
         """Apply a batch of view records; return the state to persist."""
