@@ -27,13 +27,13 @@ import orjson
 from faust.types import TP
 
 from stream import fastpath
+from stream.events import STREAMS
 from stream.faust_app import KafkaSpec, StateTable
 from stream.pipeline import Output, Pipeline
 from stream.stages import Dirty, EntityStage, QueueStage
 
 log = logging.getLogger("kpiwatch.agents")
 
-STREAMS = ("tickets", "calls", "agents")
 ALERT_KEY = b"\x1falert\x1f"  # alert state shares the queues table (see stream/alerting.py)
 EVICT_EVERY = 60.0  # seconds between retention sweeps
 MARK_KEY = b"\x1fmark"  # end-of-flush marker in every changelog (see Worker._seal)

@@ -38,7 +38,8 @@ def _load(path: Path | None) -> tuple[Config, Settings, Path]:
 @app.command()
 def run(config: Annotated[Path | None, typer.Option(help="Config file.")] = None) -> None:
     """Run the worker against the configured Kafka cluster."""
-    from stream.app import StartupError, run_worker
+    from stream.app import run_worker
+    from stream.kafka_setup import StartupError
 
     cfg, settings, file = _load(config)
     logging.basicConfig(
@@ -107,7 +108,7 @@ def generate(
 
     target = KafkaTarget(bootstrap or "127.0.0.1:9092", TOPICS)
     if config is not None:
-        from stream.app import client_kwargs
+        from stream.kafka_setup import client_kwargs
 
         cfg, _, _ = _load(config)
         target = KafkaTarget(

@@ -7,8 +7,9 @@ from pathlib import Path
 import faust
 import pytest
 
-from stream.app import faust_credentials, window_factory, window_retention
+from stream.app import window_factory, window_retention
 from stream.config import Config
+from stream.kafka_setup import faust_credentials
 from stream.kpis.windows import SlidingWindow, TodayWindow
 
 
@@ -108,6 +109,6 @@ def test_internal_topics_get_the_configured_replication_factor(tmp_path: Path) -
 def test_create_topics_refusals_are_named(
     topic_errors: list[tuple[object, ...]], expected: dict[str, str]
 ) -> None:
-    from stream.app import create_refusals
+    from stream.kafka_setup import create_refusals
 
     assert create_refusals(topic_errors) == expected
