@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from typing import Any
@@ -20,10 +21,11 @@ from stream.agents import Worker
 from stream.alerting import Alerting
 
 log = logging.getLogger("kpiwatch.api")
+COALESCE_S = 0.05  # evaluate at most this often on KPI changes
 
 
 def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: float) -> None:
-    """Register the alerting startup task, evaluation timer and HTTP endpoints."""
+    """Register the alerting startup task, the evaluation loop and the HTTP endpoints."""
 
     alerting.persist = lambda state: worker.persist("queues", state)
 
@@ -34,10 +36,29 @@ def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: f
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(alerting.reload()))
         app.add_future(alerting.watch_file())
 
-    @app.timer(min(interval, 0.5))
+    kpis_changed = asyncio.Event()
+    worker.on_views = kpis_changed.set
+
+    @app.task
     async def evaluate() -> None:
-        if worker.ready:
-            await worker.persist("queues", alerting.evaluate())
+        # on a fixed `interval` cadence for what moves with time alone (longest_wait,
+        # sla_at_risk, `for` durations), and in between on every KPI change (coalesced)
+        loop = asyncio.get_running_loop()
+        tick = loop.time() + interval
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(kpis_changed.wait(), max(0.0, tick - loop.time()))
+            changed = kpis_changed.is_set()
+            kpis_changed.clear()
+            while tick <= loop.time():
+                tick += interval
+            if worker.ready:
+                try:
+                    await worker.persist("queues", alerting.evaluate())
+                except Exception:  # keep evaluating: one bad round must not stop alerting
+                    log.exception("alert evaluation failed")
+            if changed:
+                await asyncio.sleep(COALESCE_S)
 
     def denied(view: View, request: Any) -> Any:
         if alerting.authorized(request.headers.get("Authorization")):

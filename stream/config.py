@@ -103,7 +103,9 @@ class KpiOptions(Strict):
 class Worker(Strict):
     """Tuning of the worker loop."""
 
-    evaluation_interval: PositiveDuration = timedelta(seconds=1)
+    # alerts are evaluated on every KPI change, and at least this often (time alone moves
+    # longest_wait, sla_at_risk and `for` durations)
+    evaluation_interval: PositiveDuration = timedelta(milliseconds=500)
     # how long `kpiwatch run` waits for Kafka to become reachable before it gives up
     startup_wait: PositiveDuration = timedelta(seconds=60)
     # concluded tickets and calls are forgotten this long (event time) after their last

@@ -75,7 +75,7 @@ async def _ensure_topics(config: Config) -> dict[str, int]:
         raise StartupError(f"missing topics, and kpiwatch could not create them: {why}")
     for name, reason in refused.items():  # e.g. no permission to create, but it exists
         log.info("did not create topic %s (%s); it exists", name, reason)
-    return {s: counts.get(t) or k.partitions for s, t in names.items()}
+    return {s: counts[t] for s, t in names.items()}
 
 
 def create_refusals(topic_errors: Iterable[tuple[Any, ...]]) -> dict[str, str]:
