@@ -86,6 +86,7 @@ class AlertEngine:
         self._receivers.configure(receivers)
         registry.register(AlertStatesCollector(self.rule_state_counts, self._receivers.queues))
         self._flusher: asyncio.Task[None] | None = None
+        self._paused = False
 
     # -- lifecycle of the engine -------------------------------------------
 
@@ -122,6 +123,8 @@ class AlertEngine:
 
     def evaluate(self, snapshot: KpiSnapshot) -> None:
         """Evaluate every rule against a snapshot and enqueue due notifications."""
+        if self._paused:
+            return
         now = snapshot.at
         by_kpi: dict[str, list[KpiSample]] = defaultdict(list)
         for sample in snapshot.samples:
@@ -147,6 +150,8 @@ class AlertEngine:
 
     def tick(self) -> None:
         """Flush the groups that are due and drop finished resolved alerts."""
+        if self._paused:
+            return
         now = self._clock()
         for state in self._store:
             rule = self._rule_of(state)
@@ -232,10 +237,19 @@ class AlertEngine:
         """Return every alert state as a JSON-able dict, keyed by fingerprint."""
         return self._store.state_dicts()
 
+    def pause(self) -> None:
+        """Hand out no notification until `restore` (partitions are being reassigned).
+
+        During a rebalance the queues this worker held may already belong to another
+        worker; notifying for them now could send what the new owner sends too.
+        """
+        self._paused = True
+
     def restore(self, states: Iterable[Mapping[str, Any]]) -> None:
         """Replace all alert state with persisted dicts (after partition assignment)."""
         self._store.restore(states)
         self._groups = Groups()
+        self._paused = False
 
     # -- config --------------------------------------------------------------
 

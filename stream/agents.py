@@ -49,9 +49,10 @@ class Worker:
         pipeline: Pipeline,
         on_views: Callable[[], None] = lambda: None,
         on_alert_states: Callable[[list[dict[str, Any]]], None] = lambda _: None,
+        on_revoked: Callable[[], None] = lambda: None,
     ) -> None:
         self.app, self.spec, self.pipeline, self.on_views = app, spec, pipeline, on_views
-        self.on_alert_states = on_alert_states
+        self.on_alert_states, self.on_revoked = on_alert_states, on_revoked
         self.owned: dict[str, set[int]] = {}
         self.recovered: set[str] = set()
         raw = {"key_serializer": "raw", "value_serializer": "raw"}
@@ -110,6 +111,7 @@ class Worker:
     async def _on_revoked(self, sender: Any = None, revoked: Iterable[TP] = (), **_: Any) -> None:
         self.recovered.clear()
         self.pipeline.metrics.ready.set(0)
+        self.on_revoked()  # alerts wait for the rebuilt state of the new assignment
         for name in self.tables:
             topic = self._source_topic(name)
             lost = {tp.partition for tp in revoked if tp.topic == topic}

@@ -125,6 +125,11 @@ class Alerting:
     async def _on_dead_letter(self, dl: DeadLetter) -> None:
         await self._dead_letter(orjson.dumps(dl.to_dict(), default=str), dl.reason)
 
+    def pause(self) -> None:
+        """Stop notifying until the next `restore` (a rebalance has begun)."""
+        if self.engine is not None:
+            self.engine.pause()
+
     def restore(self, states: list[dict[str, Any]]) -> None:
         """Replace alert state with what the owned partitions hold."""
         if self.engine is None:

@@ -148,7 +148,9 @@ def build_service(
         registry,
         lambda value, reason: worker.dead_letter(value, reason),
     )
-    worker = Worker(app, spec, pipeline, on_alert_states=alerting.restore)
+    worker = Worker(
+        app, spec, pipeline, on_alert_states=alerting.restore, on_revoked=alerting.pause
+    )
     alerting.silence_log = SilenceLog(
         spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
     )

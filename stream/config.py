@@ -40,9 +40,10 @@ from stream.config_errors import (
     issues_from_validation,
 )
 from stream.config_kafka import Kafka
+from stream.config_partial import partial_cross_check
 from stream.config_settings import Settings, load_settings
 from stream.config_sla import BUILTIN_CALENDAR, CalendarConfig, SlaPolicyConfig, Strict, Timezone
-from stream.config_source import read_source, substitute_env
+from stream.config_source import read_source, redact, referenced_values, substitute_env
 from stream.durations import Duration, PositiveDuration, Window, parse_window
 from stream.sla import SlaPolicy
 
@@ -194,19 +195,25 @@ def resolve_config_path(explicit: str | None, environ: Mapping[str, str] | None 
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read, substitute `${VAR}`s in, and validate a config file; raise ConfigError."""
     source = read_source(Path(path), str(path))
-    data, env_issues = substitute_env(source.data, os.environ if environ is None else environ)
+    env = os.environ if environ is None else environ
+    data, env_issues = substitute_env(source.data, env)
     issues = source.issues + env_issues
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         env_locs = {loc for loc, _ in env_issues}
+        found = issues_from_validation(exc, data, Config)
+        if all(e["type"] != CROSS_REFERENCE for e in exc.errors(include_url=False)):
+            # field errors stopped pydantic before the cross-checks: run them on the rest
+            found += partial_cross_check(data, found, Config.model_validate)
         issues += [
             (loc, message)
-            for loc, message in issues_from_validation(exc, data, Config)
+            for loc, message in dict.fromkeys(found)
             if loc not in env_locs  # an unset ${VAR} already explains a bad value there
         ]
     if issues:
-        located = [source.issue(loc, message) for loc, message in issues]
+        secrets = referenced_values(source.data, env)
+        located = [source.issue(loc, redact(message, secrets)) for loc, message in issues]
         located.sort(key=lambda issue: issue.line or 0)
         raise ConfigInvalidError(located)
     return config

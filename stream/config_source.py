@@ -158,3 +158,38 @@ def _expand(
         issues.append((loc, f"environment variable {name} is not set ({hint})"))
         return token
     return value
+
+
+def referenced_values(data: Any, environ: Mapping[str, str]) -> dict[str, str]:
+    """Return the values of the environment variables `data` references, each → `${NAME}`.
+
+    Any of them may be a secret (a webhook URL, an HMAC key, a token): error messages
+    show the reference, never the value (see `redact`).
+    """
+    found: dict[str, str] = {}
+    for text in _strings(data):
+        for match in _REFERENCE.finditer(text):
+            parsed = _NAME_DEFAULT.fullmatch(match.group(1) or "")
+            value = environ.get(parsed.group(1)) if parsed else None
+            if parsed and value and len(value) >= MIN_REDACTED:
+                found[value] = f"${{{parsed.group(1)}}}"
+    return found
+
+
+MIN_REDACTED = 3  # shorter values ("1", "on") would mangle messages and hide nothing
+
+
+def redact(message: str, values: Mapping[str, str]) -> str:
+    """Replace each referenced environment value in `message` by its `${NAME}`."""
+    # longest first: one value may contain another
+    for value in sorted(values, key=len, reverse=True):
+        message = message.replace(value, values[value])
+    return message
+
+
+def _strings(data: Any) -> list[str]:
+    if isinstance(data, dict):
+        return [s for v in data.values() for s in _strings(v)]
+    if isinstance(data, list):
+        return [s for v in data for s in _strings(v)]
+    return [data] if isinstance(data, str) and "${" in data else []

@@ -139,6 +139,21 @@ async def test_restart_neither_resends_nor_drops(env: Env) -> None:
     assert env.statuses() == ["firing", "firing"]  # repeat_interval elapsed
 
 
+async def test_a_rebalance_pauses_notifications_until_state_is_restored(env: Env) -> None:
+    engine = await env.engine([rule()], [hook(env.sink)])
+    await env.step(engine, ("billing", 0.1))
+    assert env.statuses() == ["firing"]
+    saved = engine.state_dicts()
+    engine.pause()  # partitions revoked: billing may now belong to another worker
+    await env.step(engine, ("billing", 0.1), seconds=900)  # a repeat would be due
+    engine.tick()
+    await engine.drain()
+    assert env.statuses() == ["firing"]
+    engine.restore(saved.values())  # billing assigned back, its state recovered
+    await env.step(engine, ("billing", 0.1))
+    assert env.statuses() == ["firing", "firing"]  # the due repeat, once
+
+
 async def test_a_due_notification_survives_a_restart(env: Env) -> None:
     env.sink.script = [500]
     engine = await env.engine([rule()], [hook(env.sink, max_attempts=1)])

@@ -266,6 +266,47 @@ def test_all_reference_errors_are_reported_together() -> None:
     )
 
 
+def test_field_errors_do_not_hide_reference_errors() -> None:
+    path = FIXTURES / "mixed_errors.yaml"
+    with pytest.raises(ConfigInvalidError) as caught:
+        load_config(path, environ={})
+    assert [(i.line, i.path, i.message) for i in caught.value.issues] == [
+        (
+            2,
+            "timezone",
+            "unknown timezone 'Europe/Pariss'; use an IANA name such as 'Europe/Paris' or 'UTC'",
+        ),
+        (
+            6,
+            "receivers[1].type",
+            "unknown type 'email'; expected one of 'webhook', 'slack', 'alertmanager'",
+        ),
+        # numbered as in the file, although receivers[1] was left out to cross-check the rest
+        (7, "receivers[2].name", "duplicate receiver name 'oncall' (receivers[0])"),
+        (9, "rules[0].kpi", "unknown KPI 'abandon_rat' (did you mean 'abandon_rate'?)"),
+        (10, "rules[1].op", "expected '>', '>=', '<' or '<=', got '!'"),
+        # 'broken' exists (with a field error of its own): only 'nobody' is undefined
+        (11, "rules[2].receivers[0]", "receiver 'nobody' is not defined; defined: [oncall]"),
+        (11, "rules[2].window", "KPI 'longest_wait' is a current-state KPI and takes no window"),
+        (12, "rules[3].window", "window '5m' is not one of the configured windows [15m, 1h]"),
+    ]
+
+
+def test_environment_values_never_appear_in_errors(tmp_path: Path) -> None:
+    path = tmp_path / "kpiwatch.yaml"
+    path.write_text(
+        "timezone: ${TZ_SECRET}\n"
+        "kafka: {bootstrap_servers: '${TOKEN}x'}\n"
+        "receivers:\n  - {name: r, type: webhook, url: '${HOOK}'}\n"
+    )
+    env = {"TZ_SECRET": "Xs3cretX", "TOKEN": "tok-4f9a", "HOOK": "ftp://hook-secret/x"}
+    lines = check_file(path, environ=env)
+    assert len(lines) == 3, lines
+    assert all(v not in line for v in env.values() for line in lines), lines
+    assert f"{path}: timezone: unknown timezone '${{TZ_SECRET}}'" in lines[0]
+    assert "'${TOKEN}x'" in lines[1]
+
+
 def test_yaml_syntax_error_names_the_line() -> None:
     path = FIXTURES / "syntax_error.yaml"
     with pytest.raises(ConfigFileError) as caught:
