@@ -272,9 +272,18 @@ class AlertEngine:
                     if s.rule == name:
                         self._store.put(s.fingerprint, lifecycle.expire(s, now))
         self._set_rules(rules)
+        self._expire_unmatched(now)
         await self._receivers.replace(receivers)
         self._muter.silences.replace_config(silences)
         self._muter.set_inhibit_rules(inhibit_rules)
+
+    def _expire_unmatched(self, now: datetime) -> None:
+        """End the alerts of series a rule's new `match` no longer selects."""
+        evaluators = {e.rule.name: e for es in self._evaluators.values() for e in es}
+        for s in list(self._store):
+            ev = evaluators.get(s.rule)
+            if ev is not None and s.state != "resolved" and not ev.watches(s.labels):
+                self._store.put(s.fingerprint, lifecycle.expire(s, now))
 
     def _set_rules(self, rules: Sequence[Rule]) -> None:
         self._rules = {r.name: r for r in rules}

@@ -75,6 +75,10 @@ class RuleEvaluator:
         self._matchers = LabelMatchers.of(rule.match)
         self._op = _OPS[rule.op]
 
+    def watches(self, alert_labels: Mapping[str, str]) -> bool:
+        """Return whether an alert's labels still pass this rule's `match`."""
+        return self._matchers.matches(alert_labels)
+
     def selects(self, sample: KpiSample) -> bool:
         """Return whether the sample is a series this rule watches."""
         rule, labels = self.rule, sample.labels

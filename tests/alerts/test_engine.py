@@ -221,6 +221,18 @@ async def test_hot_reload_keeps_state_of_unchanged_rules(env: Env) -> None:
     ]
 
 
+async def test_narrowing_match_on_reload_resolves_the_alerts_it_leaves_out(env: Env) -> None:
+    engine = await env.engine([rule()], [hook(env.sink)])
+    await env.step(engine, ("billing", 0.1), ("refunds", 0.1))
+    assert sorted(env.statuses()) == ["firing", "firing"]
+    await engine.replace_config([rule(match={"queue": "billing"})], [hook(env.sink)])
+    await env.step(engine, ("billing", 0.1), ("refunds", 0.1))
+    last = env.sink.received[-1].json()
+    assert (last["status"], last["groupLabels"]["queue"]) == ("resolved", "refunds")
+    firing = [a["labels"]["queue"] for a in engine.alerts_json() if a["state"] == "firing"]
+    assert firing == ["billing"]
+
+
 async def test_alerts_json_and_change_feed(env: Env) -> None:
     engine = await env.engine([rule(**{"for": "2m"})], [hook(env.sink)])
     await env.step(engine, ("billing", 0.1))
