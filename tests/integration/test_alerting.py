@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -207,3 +209,42 @@ def test_api_silence_mutes_on_every_worker_and_needs_the_token(
     r = httpx.delete(f"{b.url}/api/v1/silences/{sid}", headers=auth, timeout=5)
     assert r.status_code == 200, r.text
     sink.wait("firing", "billing")  # the owner, told by the silences topic, now notifies
+
+
+def _wait_metric(w: WorkerProcess, name: str, value: float, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sample(w.metrics(), name) == value:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{name} never became {value}\n{w.tail()}")
+
+
+def _reloads(w: WorkerProcess) -> int:
+    return w.log.read_text(errors="replace").count("config reloaded from")
+
+
+def test_file_change_and_sighup_reload(
+    broker: EmbeddedBroker,
+    topics: Topics,
+    sink: Sink,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    w = start_worker(extra=alerting(sink.url))
+    assert w.proc is not None
+    # an edit alone is picked up: an invalid file is refused, the old rules keep running
+    w.config.write_text("rules: [{name: broken, kpi: no_such_kpi}]\n")
+    _wait_metric(w, "kpiwatch_config_last_reload_successful", 0)
+    asyncio.run(produce(broker.bootstrap, _records(topics, EVENTS)))
+    assert sink.wait("firing", "billing")["labels"]["alertname"] == "CallsWaiting"
+    # the fixed file is swapped in without a signal
+    write_config(w.config, broker.bootstrap, topics, w.port, extra=alerting(sink.url))
+    _wait_metric(w, "kpiwatch_config_last_reload_successful", 1)
+    time.sleep(1.0)  # let the watcher settle
+    before = _reloads(w)
+    os.kill(w.proc.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while _reloads(w) == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _reloads(w) > before, w.tail()
+    assert w.proc.poll() is None  # SIGHUP reloads, it does not stop the worker
