@@ -6,7 +6,9 @@
 
 KPI series come from the snapshot at scrape time; the catalogue says which
 metric, labels and type each KPI has. A windowed ratio with no observation is
-left out (its `_samples` series says 0) rather than exposed as NaN.
+left out (its `_samples` series says 0) rather than exposed as NaN; a summary
+with no observation in its window keeps `_sum 0` and `_count 0` and has no
+`quantile` samples.
 """
 
 from __future__ import annotations
@@ -70,8 +72,9 @@ class KpiCollector(Collector):
         labels = {k: s.labels[k] for k in d.labels}
         fam = self._family(families, d.metric, d.help, "summary")
         stat = s.labels.get("stat")
-        if stat == "mean" and s.value is not None and s.samples is not None:
-            fam.add_sample(d.metric + "_sum", labels, s.value * s.samples)
+        if stat == "mean" and s.samples is not None:  # 0 observations: _sum 0, _count 0
+            total = s.value * s.samples if s.value is not None else 0.0
+            fam.add_sample(d.metric + "_sum", labels, total)
             fam.add_sample(d.metric + "_count", labels, float(s.samples))
         elif stat in _QUANTILE and s.value is not None:
             fam.add_sample(d.metric, {**labels, "quantile": _QUANTILE[stat]}, s.value)
@@ -107,7 +110,15 @@ class PipelineMetrics:
         )
         self.late = Counter(
             "kpiwatch_events_late",
-            "Events older than allowed_lateness: current state only.",
+            "Observations (type) from a source topic older than that topic's watermark"
+            " minus allowed_lateness: current state only, no window.",
+            tt,
+            registry=registry,
+        )
+        self.unplaced = Counter(
+            "kpiwatch_events_unplaced",
+            "Events applied whose entity is in no queue (yet): an agent with no known"
+            " queues, a ticket event before its ticket.created.",
             tt,
             registry=registry,
         )

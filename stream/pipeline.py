@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from alerts.snapshot import KpiSnapshot
+from stream.config_kafka import KafkaTopics
 from stream.decoding import Rejection, decode
 from stream.durations import format_duration
 from stream.metrics import PipelineMetrics
@@ -26,6 +27,7 @@ from stream.views import View
 log = logging.getLogger("kpiwatch.pipeline")
 
 Header = tuple[str, bytes]
+DEFAULT_TOPICS = KafkaTopics().model_dump()
 
 
 class RawRecord(Protocol):
@@ -80,8 +82,12 @@ class Pipeline:
         clock: Callable[[], float] = time.time,
         live_threshold: float = 600.0,
         max_future_skew: float = 300.0,
+        topics: Mapping[str, str] | None = None,
     ) -> None:
         self.entity = dict(entity)
+        # stream → input topic name, for metrics about facts (which carry no topic);
+        # learned from the records when not given
+        self.topics = dict(topics or {})
         self.queues = queues
         self.metrics = metrics
         self.clock = clock
@@ -95,6 +101,7 @@ class Pipeline:
         accepted: Counter[tuple[str, str]] = Counter()
         duplicate: Counter[tuple[str, str]] = Counter()
         rejected: Counter[tuple[str, str]] = Counter()
+        unplaced: Counter[tuple[str, str]] = Counter()
         now = self.clock()
         lags: list[float] = []
         for rec in records:
@@ -116,10 +123,17 @@ class Pipeline:
                 duplicate[(rec.topic, ev.type)] += 1
                 continue
             accepted[(rec.topic, ev.type)] += 1
+            if not views:  # its entity is in no queue (yet): counted nowhere else
+                unplaced[(rec.topic, ev.type)] += 1
             lags.append(now - ev.ts)
             out.views.extend(views)
+        if lags:
+            self.topics.setdefault(stream, rec.topic)
         out.state = stage.take_dirty()
         m = self.metrics
+        if unplaced:
+            log.debug("events whose entity is in no queue: %s", dict(unplaced))
+        m.count(m.unplaced, unplaced)
         m.count(m.accepted, accepted)
         m.count(m.duplicate, duplicate)
         m.count(m.rejected, rejected)
@@ -139,26 +153,29 @@ class Pipeline:
     def process_views(self, records: Iterable[RawRecord]) -> Output:
         """Apply a batch of view records; return the state to persist."""
         out = Output()
-        applied = late = 0
-        topic = ""
+        applied = 0
+        late: Counter[tuple[str, str]] = Counter()
         for rec in records:
-            topic = rec.topic
             try:
-                ok, n_late = self.queues.apply(rec.partition, rec.value or b"")
+                ok, facts = self.queues.apply(rec.partition, rec.value or b"")
             except Exception as exc:
                 log.exception("bad view %s[%d]@%d", rec.topic, rec.partition, rec.offset)
                 out.dead_letters.append(dead_letter(rec, f"internal error: {exc!r}"))
                 continue
             applied += ok
-            late += n_late
+            for stream, fact in facts:  # beyond allowed_lateness: current state only
+                late[(self.topic_of(stream), fact)] += 1
         out.state = self.queues.take_dirty()
         m = self.metrics
         m.views.inc(applied)
-        if late:  # facts beyond allowed_lateness: current state only
-            m.late.labels(topic, "view").inc(late)
+        m.count(m.late, late)
         m.batch.labels("queues").observe(applied)
         m.state_writes.labels("queues").inc(len(out.state))
         return out
+
+    def topic_of(self, stream: str) -> str:
+        """Return the input topic name of `stream` (tickets, calls, agents)."""
+        return self.topics.get(stream) or DEFAULT_TOPICS.get(stream, stream)
 
     def kpi_now(self, queue_watermark: float, max_watermark: float) -> float:
         """Return a queue's "now": the wall clock live, its watermark when replaying."""

@@ -20,10 +20,11 @@ from stream.entities.log import EntityLog
 from stream.kpis.facts import KpiOptions
 from stream.kpis.queue import QueueKpis
 from stream.kpis.windows import Window
-from stream.views import View
+from stream.views import SOURCE, View
 
 Derive = Callable[[EntityLog, str], list[View]]
 Dirty = tuple[int, str, bytes | None]  # (partition, key, value or None to delete)
+Late = tuple[str, str]  # (source stream, fact name) of a fact beyond allowed_lateness
 
 
 class EntityStage:
@@ -130,17 +131,18 @@ class QueueStage:
         """Restore one view from the changelog (nothing is judged late)."""
         self._put(partition, View.decode(raw), restoring=True)
 
-    def apply(self, partition: int, raw: bytes) -> tuple[bool, int]:
+    def apply(self, partition: int, raw: bytes) -> tuple[bool, list[Late]]:
         """Apply one view record; return (applied, late facts). Older views are ignored."""
         view = View.decode(raw)
         late = self._put(partition, view, restoring=False)
         if late is None:
-            return False, 0
+            return False, []
         # `raw` is what `view.encode()` would give again: keep it for the changelog
         self.dirty.setdefault(partition, {})[view.key] = raw
-        return True, late
+        source = SOURCE.get(view.kind, view.kind)
+        return True, [(source, name) for name in late]
 
-    def _put(self, partition: int, view: View, restoring: bool) -> int | None:
+    def _put(self, partition: int, view: View, restoring: bool) -> list[str] | None:
         views = self.views.setdefault(partition, {})
         old = views.get(view.key)
         if old is not None and view.version <= old.version:

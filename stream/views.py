@@ -24,6 +24,9 @@ import orjson
 
 Fact = tuple[str, float, float]
 
+SOURCE: dict[str, str] = {"ticket": "tickets", "call": "calls", "agent": "agents"}
+"""The input stream each view kind is derived from (surveys ride with their entity)."""
+
 
 @dataclass(frozen=True, slots=True)
 class SlaView:

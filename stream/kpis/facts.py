@@ -77,12 +77,14 @@ def window_samples(
     acc: Acc,
     open_runs: tuple[float, float] = (0.0, 0.0),
     sla_pairs: Iterable[tuple[str, str]] = (),
+    summaries: Iterable[Key] = (),
 ) -> Iterator[KpiSample]:
     """Yield the windowed KPI samples of one queue and window.
 
     `open_runs` is the (busy, available) agent time of runs still going, which
     the window's accumulator cannot hold yet; `sla_pairs` are (priority, target)
-    pairs to report even with nothing concluded.
+    pairs and `summaries` sketch keys `(fact, channel, priority)` to report
+    even with nothing concluded (value None, 0 samples).
     """
     n = acc.count
     base = {"queue": queue, "window": window}
@@ -114,18 +116,23 @@ def window_samples(
         labels = {**base, "priority": pr, "target": target}
         met, concluded = acc.count("sla_met", pr, target), acc.count("sla_n", pr, target)
         yield KpiSample("sla_compliance", labels, _ratio(met, concluded), int(concluded))
+    keys = sorted(set(acc.sketches).union(summaries))
     for kpi, fact in (("frt", "frt"), ("resolution_time", "solved")):
-        yield from _summary(kpi, fact, base, acc)
+        yield from _summary(kpi, fact, base, acc, keys)
 
 
-def _summary(kpi: str, fact: str, base: dict[str, str], acc: Acc) -> Iterator[KpiSample]:
-    for key, sk in acc.sketches.items():
+def _summary(
+    kpi: str, fact: str, base: dict[str, str], acc: Acc, keys: Iterable[Key]
+) -> Iterator[KpiSample]:
+    for key in keys:
         if key[0] != fact:
             continue
         cp: Key = key[1:]
         labels = {**base, "channel": cp[0], "priority": cp[1]}
         count = acc.count(fact + "_n", *cp)
         total = acc.count(fact + "_sum", *cp)
+        sk = acc.sketches.get(key)
         yield KpiSample(kpi, {**labels, "stat": "mean"}, _ratio(total, count), int(count))
         for stat, q in (("p50", 0.5), ("p90", 0.9)):
-            yield KpiSample(kpi, {**labels, "stat": stat}, sk.quantile(q), int(count))
+            value = sk.quantile(q) if sk is not None else None
+            yield KpiSample(kpi, {**labels, "stat": stat}, value, int(count))

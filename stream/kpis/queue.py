@@ -9,11 +9,17 @@ Event-time policy. A fact counts in the window bucket of its own time `at`:
 - `at` after the queue's clock (a breach at a future due instant, a call's
   AHT at ended + wrapup_timeout) is *pending*: it joins the windows when
   `samples(now)` reaches it, and leaves quietly if the view changes first;
-- `at` within `allowed_lateness` of the watermark joins its bucket now (if
-  the window still holds that bucket);
+- `at` within `allowed_lateness` of its source's watermark joins its bucket
+  now (if the window still holds that bucket);
 - older is *late*: it is counted (the return value of `apply`), kept out of
   the windows, and only the current-state KPIs see the view. It stays out:
   retracting it later retracts nothing.
+
+Lateness is judged per source: each view kind (ticket, call, agent) comes
+from its own input topic, and a worker catching up on a backlog reads the
+topics unevenly, so the tickets topic running an hour ahead must not make
+call facts late. The windows' clock (`watermark`, `clock`) stays the newest
+event time of any source.
 
 On restore from the changelog (`restoring=True`) nothing is late: the views
 come back in key order, not time order, so the watermark means nothing yet.
@@ -42,13 +48,14 @@ class QueueKpis:
         self.windows = dict(windows)
         self.opts = opts
         self.current = CurrentState()
-        self.watermark = 0.0  # newest event time seen in this queue
+        self.watermark = 0.0  # newest event time seen in this queue, any source
+        self.marks: dict[str, float] = {}  # newest event time per view kind (source topic)
         self.clock = 0.0  # max(watermark, latest `now` of samples)
         self.pending: dict[Slot, tuple[float, Acc]] = {}
         self.late: set[Slot] = set()
 
-    def apply(self, old: View | None, new: View | None, restoring: bool = False) -> int:
-        """Replace the contribution of `old` by that of `new`; return the late facts' count."""
+    def apply(self, old: View | None, new: View | None, restoring: bool = False) -> list[str]:
+        """Replace the contribution of `old` by that of `new`; return the late facts' names."""
         old_facts = set(old.facts) if old is not None else set()
         new_facts = set(new.facts) if new is not None else set()
         # the same fact counts under other labels when channel or priority changed
@@ -59,17 +66,19 @@ class QueueKpis:
             self.current.update(old, remove=True)
             was_late = {fact for fact in sorted(gone) if self._retract(old, fact)}
         if new is None:
-            return 0
-        self.watermark = max(self.watermark, new.t)
+            return []
+        mark = self.marks[new.kind] = max(self.marks.get(new.kind, 0.0), new.t)
+        self.watermark = max(self.watermark, mark)
         self.clock = max(self.clock, self.watermark)
-        cutoff = self.watermark - self.opts.allowed_lateness
-        late = 0
+        cutoff = mark - self.opts.allowed_lateness
+        late: list[str] = []
         for fact in sorted(new_facts - old_facts if not moved else new_facts):
             if fact in old_facts:  # re-labelled, not new: it keeps its lateness
                 is_late = fact in was_late
             else:
                 is_late = _end(fact) < cutoff and not restoring
-                late += is_late
+                if is_late:
+                    late.append(fact[0])
             if is_late:
                 self.late.add((new.key, fact))
             else:
@@ -119,11 +128,15 @@ class QueueKpis:
         """Yield every KPI sample of this queue as of `now`."""
         self._promote(now)
         yield from self.current.samples(self.queue, now)
-        for name, w in self.windows.items():
+        for w in self.windows.values():
             w.advance(now)
+        # a summary label set observed in any window is reported in every window
+        # (`_count 0` where it has nothing), so a quiet 15m does not drop the series
+        summaries = {key for w in self.windows.values() for key in w.total.sketches}
+        for name, w in self.windows.items():
             runs = self.current.open_runs(w.start(), now)
             pairs = self.current.seen_pt
-            yield from window_samples(self.queue, name, w.total, runs, pairs)
+            yield from window_samples(self.queue, name, w.total, runs, pairs, summaries)
         self._forget_late()
 
     def _forget_late(self) -> None:
