@@ -85,6 +85,7 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
         PipelineMetrics(registry),
         live_threshold=config.allowed_lateness.total_seconds(),
         max_future_skew=config.max_future_skew.total_seconds(),
+        topics={s: getattr(config.kafka.topics, s) for s in STREAMS},
     )
     registry.register(KpiCollector(pipeline.snapshot))
     Info("kpiwatch_kpi", "How the KPIs are defined (SPEC §2 parameters).", registry=registry).info(
