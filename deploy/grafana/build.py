@@ -40,6 +40,10 @@ CONFIG = ROOT / "config" / "kpiwatch.yaml"
 # --- the four boards -----------------------------------------------------------------
 
 
+SOON = "kpiwatch_sla_breaching_soon_tickets"
+COMPLIANCE = "kpiwatch_sla_compliance"
+
+
 def overview(t: Thresholds) -> Board:
     """Per-queue tiles of the KPIs on-call looks at first."""
     sl = t.service_level_seconds
@@ -51,18 +55,25 @@ def overview(t: Thresholds) -> Board:
     )
     b.panels += [
         row("Now"),
-        stat("Open tickets", f"sum by (queue) (kpiwatch_open_tickets{{{Q}}})", "short"),
+        stat("Open tickets", f"sum by (queue) (kpiwatch_open_tickets{{{Q}}})", "short", w=6),
         stat("SLA at risk", f"sum by (queue) (kpiwatch_sla_at_risk_tickets{{{Q}}})", "short",
              t.steps("sla_at_risk"), desc="Open tickets due within the policy's at_risk horizon. "
-             + t.rule_note("sla_at_risk")),
+             + t.rule_note("sla_at_risk"), w=6),
+        stat("Breaching within 1h", f"sum by (queue) ({SOON}{{{Q}, within=\"1h\"}})", "short",
+             t.steps("sla_breaching_soon"), w=6,
+             desc="Open tickets that breach an SLA target within the hour if nobody acts "
+             "(any target, paused clocks excluded)."),
         stat("SLA breached", f"sum by (queue) (kpiwatch_sla_breached_tickets{{{Q}}})", "short",
-             t.steps("sla_breached"), desc="Open tickets already past an SLA target."),
+             t.steps("sla_breached"), desc="Open tickets already past an SLA target.", w=6),
         stat("Calls waiting", f"sum by (queue) (kpiwatch_calls_waiting{{{Q}}})", "short",
-             t.steps("calls_waiting"), w=12),
+             t.steps("calls_waiting")),
         stat("Longest wait", f"max by (queue) (kpiwatch_longest_wait_seconds{{{Q}}})", "s",
              [("green", None), ("yellow", sl)] if "longest_wait" not in t.rules
-             else t.steps("longest_wait"), w=12,
+             else t.steps("longest_wait"),
              desc=f"Age of the oldest waiting call. Yellow from the service level's {sl:g}s."),
+        stat("Agents available", f"sum by (queue) (kpiwatch_agents{{{Q}, status=\"available\"}})",
+             "short", t.steps("agents_available"),
+             desc="Agents whose current status is available, per queue they serve."),
         row("Window: $window"),
         stat("Abandon rate", f"queue_window:kpiwatch_abandon_rate:ratio{{{QW}}}", "percentunit",
              t.steps("abandon_rate"), desc=t.rule_note("abandon_rate"), decimals=1),
@@ -101,6 +112,15 @@ def contact_centre(t: Thresholds) -> Board:
                                  "{{queue}}")], "s", min=0, w=8),
         series("Agents by status", [(f"sum by (status) (kpiwatch_agents{{{Q}}})", "{{status}}")],
                "short", stack=True, min=0, w=8),
+        series("Agents by queue and status",
+               [(f"queue_status:kpiwatch_agents:sum{{{Q}}}",
+                 "{{queue}} {{status}}")], "short", min=0, w=12,
+               desc="From agent.status_changed; an agent serving several queues counts in each."),
+        series("Agent occupancy ($window)",
+               [(f"queue_window:kpiwatch_occupancy:ratio{{{QW}}}", "{{queue}}")], "percentunit",
+               t.steps("occupancy"), min=0, max=1, w=12,
+               desc="Time busy or in after-call work ÷ time staffed (busy + available). "
+               + t.rule_note("occupancy")),
         row("Calls over $window"),
         series("Calls offered / answered / abandoned", [
             (f"sum(queue_window:kpiwatch_calls_offered:sum{{{QW}}})", "offered"),
@@ -156,6 +176,17 @@ def helpdesk_sla(t: Thresholds) -> Board:
         series("SLA breached by target × priority",
                [(f"sum by (target, priority) (kpiwatch_sla_breached_tickets{{{Q}}})",
                  "{{target}} · {{priority}}")], "short", min=0),
+        row("Time to breach"),
+        stat("Breaching within 15m", f"sum by (target) ({SOON}{{{Q}, within=\"15m\"}})", "short",
+             t.steps("sla_breaching_soon"), legend="{{target}}", w=6,
+             desc="Open tickets that breach this target within 15 minutes if nobody acts."),
+        stat("Breaching within 1h", f"sum by (target) ({SOON}{{{Q}, within=\"1h\"}})", "short",
+             t.steps("sla_breaching_soon"), legend="{{target}}", w=6,
+             desc="Open tickets that breach this target within the hour if nobody acts."),
+        series("Breaching soon by queue", [
+            (f"sum by (queue, within) (queue_target_within:{SOON}:sum{{{Q}}})",
+             "{{queue}} within {{within}}"),
+        ], "short", min=0),
         row("Response and resolution over $window"),
         series("First response time by priority", [
             (_mean_by(frt, "priority"), "{{priority}} mean"),
@@ -165,6 +196,15 @@ def helpdesk_sla(t: Thresholds) -> Board:
             (_mean_by(res, "priority"), "{{priority}} mean"),
             (f"max by (priority) ({res}{{{QW}, quantile=\"0.9\"}})", "{{priority}} p90 (worst)"),
         ], "s", t.steps("resolution_time"), min=0, w=8),
+        stat("SLA compliance by target ($window)",
+             f"sum by (target) ({COMPLIANCE}{{{QW}}} * {COMPLIANCE}_samples{{{QW}}})"
+             f" / sum by (target) ({COMPLIANCE}_samples{{{QW}}} > 0)", "percentunit",
+             t.steps("sla_compliance"), legend="{{target}}", decimals=1, min=0, max=1, w=8,
+             desc="Targets met ÷ targets concluded (met or breached) in the window, selected "
+             "queues together. " + t.rule_note("sla_compliance")),
+        series("SLA compliance by queue × target ($window)",
+               [(f"queue_target_window:{COMPLIANCE}:ratio{{{QW}}}", "{{queue}} · {{target}}")],
+               "percentunit", t.steps("sla_compliance"), min=0, max=1, w=16),
         series("Tickets created / solved", [
             (f"sum(queue_window:kpiwatch_tickets_created:sum{{{QW}}})", "created"),
             (f"sum(queue_window:kpiwatch_tickets_solved:sum{{{QW}}})", "solved"),
@@ -219,13 +259,18 @@ def health(t: Thresholds) -> Board:
         row("Events"),
         series("Events accepted by topic",
                [(f"sum by (topic) (rate(kpiwatch_events_accepted_total{{{i}}}[{RATE}]))",
-                 "{{topic}}")], "cps", min=0, w=8),
+                 "{{topic}}")], "cps", min=0, w=6),
         series("Events rejected (to the dead-letter topic)",
                [(f"sum by (topic, type) (rate(kpiwatch_events_rejected_total{{{i}}}[{RATE}]))",
-                 "{{topic}} {{type}}")], "cps", min=0, w=8),
+                 "{{topic}} {{type}}")], "cps", min=0, w=6),
         series("Duplicate events ignored",
                [(f"sum by (topic) (rate(kpiwatch_events_duplicate_total{{{i}}}[{RATE}]))",
-                 "{{topic}}")], "cps", min=0, w=8),
+                 "{{topic}}")], "cps", min=0, w=6),
+        series("Late events (current state only)",
+               [(f"sum by (topic, type) (rate(kpiwatch_events_late_total{{{i}}}[{RATE}]))",
+                 "{{topic}} {{type}}")], "cps", min=0, w=6,
+               desc="Facts older than allowed_lateness behind the queue's newest event: they "
+               "update open tickets and waiting calls, not the windows already reported."),
         series("Processing lag (now − occurred_at)", [
             (_quantile(0.5, "kpiwatch_event_processing_lag_seconds", i, "le"), "p50"),
             (_quantile(0.99, "kpiwatch_event_processing_lag_seconds", i, "le"), "p99"),
@@ -239,22 +284,29 @@ def health(t: Thresholds) -> Board:
             (_quantile(0.9, "kpiwatch_batch_size", i, "stage, le"), "batch p90 {{stage}}"),
         ], "short", min=0, w=8),
         row("Alerting"),
-        stat("Alerts firing", 'sum by (rule) (kpiwatch_alerts{state="firing"})', "short",
+        stat("Alerts firing", f'sum by (rule) (kpiwatch_alerts{{state="firing", {i}}})', "short",
              [("green", None), ("red", 1)], legend="{{rule}}", w=12),
         series("Alert instances by rule and state",
-               [("sum by (rule, state) (kpiwatch_alerts)", "{{rule}} {{state}}")],
+               [(f"sum by (rule, state) (kpiwatch_alerts{{{i}}})", "{{rule}} {{state}}")],
                "short", min=0, w=12),
         series("Notifications sent", [(
-            f"sum by (receiver) (rate(kpiwatch_notifications_sent_total[{RATE}]))",
-            "{{receiver}}")], "cps", min=0, w=8),
+            f"sum by (receiver) (rate(kpiwatch_notifications_sent_total{{{i}}}[{RATE}]))",
+            "{{receiver}}")], "cps", min=0, w=6),
         series("Notification failures", [
-            (f"sum by (receiver, reason) (rate(kpiwatch_notifications_failed_total[{RATE}]))",
+            (f"sum by (receiver, reason) "
+             f"(rate(kpiwatch_notifications_failed_total{{{i}}}[{RATE}]))",
              "{{receiver}} {{reason}}"),
-        ], "cps", [("green", None), ("red", 0.001)], min=0, w=8,
+        ], "cps", [("green", None), ("red", 0.001)], min=0, w=6,
            desc="Failed attempts (retried); see dead-lettered for given-up notifications."),
+        stat("Dead-lettered notifications (1h)",
+             f"sum by (receiver) "
+             f"(increase(kpiwatch_notifications_dead_lettered_total{{{i}}}[1h]))", "short",
+             [("green", None), ("red", 1)], legend="{{receiver}}", decimals=0, w=6,
+             desc="Notifications given up after their retries, now in the dead-letter topic "
+             "with the reason: on-call may have missed these pages."),
         series("Notification queue length",
-               [("sum by (receiver) (kpiwatch_notification_queue_length)", "{{receiver}}")],
-               "short", min=0, w=8),
+               [(f"sum by (receiver) (kpiwatch_notification_queue_length{{{i}}})",
+                 "{{receiver}}")], "short", min=0, w=6),
     ]  # fmt: skip
     return b
 

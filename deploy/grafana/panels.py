@@ -26,6 +26,11 @@ DEFAULT_STEPS: dict[str, Steps] = {
     "service_level": [("red", None), ("green", 0.8)],  # the classic 80/20 target
     "sla_breached": [("green", None), ("red", 1)],
     "csat": [("red", None), ("orange", 0.7), ("green", 0.8)],
+    "sla_compliance": [("red", None), ("orange", 0.9), ("green", 0.95)],
+    "sla_breaching_soon": [("green", None), ("yellow", 1)],
+    "agents_available": [("red", None), ("green", 1)],  # nobody available: calls wait
+    # sustained occupancy above ~85 % burns agents out and lengthens waits
+    "occupancy": [("green", None), ("orange", 0.85), ("red", 0.95)],
 }
 NEUTRAL: Steps = [("blue", None)]
 _COLOUR = {"critical": "red", "warning": "orange"}

@@ -11,6 +11,7 @@ import re
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 
 from stream.broker import EmbeddedBroker, free_port
 from stream.generator import send_records
-from stream.traffic import Incident, TrafficModel
+from stream.traffic import Incident, Record, TrafficModel
 from tests.deploy.tools import DEPLOY, ROOT, Server, require
 from tests.support.worker import Topics, WorkerProcess, write_config
 
@@ -108,6 +109,19 @@ def alerting_config(sink_url: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def late_call() -> list[Record]:
+    """Return a call queued and abandoned an hour ago: beyond allowed_lateness (10m)."""
+    at = datetime.now(UTC) - timedelta(hours=1)
+    call = f"late-{uuid.uuid4().hex[:12]}"
+    events = [("call.queued", at, {"queue": "tech-support"}),
+              ("call.abandoned", at + timedelta(seconds=40), {})]  # fmt: skip
+    return [
+        Record("calls", call, {"event_id": f"{call}-{i}", "type": type_, "call_id": call,
+                               "occurred_at": ts.isoformat(), **fields})
+        for i, (type_, ts, fields) in enumerate(events)
+    ]  # fmt: skip
+
+
 class LiveTraffic:
     """Backfill 20 minutes of traffic, then keep it flowing in real time until stopped."""
 
@@ -139,12 +153,14 @@ class LiveTraffic:
             first = self.model.events_until(datetime.now(UTC))
             await send_records(producer, self.names, first)
             self.backfilled.set()
+            # agents' logs are trimmed (their old event ids forgotten): repeat a call's event
+            dup = next(r for r in first if r.stream == "calls")
             while not self._stop.is_set():
                 await asyncio.sleep(0.5)
                 await send_records(producer, self.names, self.model.events_until(datetime.now(UTC)))
-                # a bad record and a duplicate, so the health board has rejects and dups
+                # a bad record, a duplicate and a late call, so the health board has each
                 await producer.send_and_wait(self.names["calls"], b"{not json", key=b"c-bad")
-                await send_records(producer, self.names, [first[0]])
+                await send_records(producer, self.names, [dup, *late_call()])
         finally:
             await producer.stop()
 
