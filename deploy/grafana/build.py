@@ -278,6 +278,12 @@ def health(t: Thresholds) -> Board:
         series("Consumer lag (records)",
                [(f"sum by (topic) (kpiwatch_consumer_lag_records{{{i}}})", "{{topic}}")],
                "short", min=0, w=8),
+        series("Events in no known queue",
+               [(f"sum by (topic, type) (rate(kpiwatch_events_unplaced_total{{{i}}}[{RATE}]))",
+                 "{{topic}} {{type}}")], "cps", min=0, w=8,
+               desc="Accepted but counted in no queue yet: a ticket event before its "
+               "ticket.created, a survey of an unknown ticket or call without `queue`, an agent "
+               "whose queues were never given. A steady rate means a producer misses events."),
         series("Changelog writes and batch size", [
             (f"sum by (stage) (rate(kpiwatch_state_writes_total{{{i}}}[{RATE}]))",
              "writes/s {{stage}}"),

@@ -122,6 +122,14 @@ def late_call() -> list[Record]:
     ]  # fmt: skip
 
 
+def orphan_reply() -> Record:
+    """Return a reply to a ticket never created: accepted, but in no known queue."""
+    ticket = f"orphan-{uuid.uuid4().hex[:12]}"
+    return Record("tickets", ticket, {"event_id": f"{ticket}-r", "type": "ticket.replied",
+                                      "ticket_id": ticket, "author": "agent",
+                                      "occurred_at": datetime.now(UTC).isoformat()})  # fmt: skip
+
+
 class LiveTraffic:
     """Backfill 20 minutes of traffic, then keep it flowing in real time until stopped."""
 
@@ -158,9 +166,9 @@ class LiveTraffic:
             while not self._stop.is_set():
                 await asyncio.sleep(0.5)
                 await send_records(producer, self.names, self.model.events_until(datetime.now(UTC)))
-                # a bad record, a duplicate and a late call, so the health board has each
+                # a bad record, a duplicate, a late call, an orphan reply: the health board has each
                 await producer.send_and_wait(self.names["calls"], b"{not json", key=b"c-bad")
-                await send_records(producer, self.names, [dup, *late_call()])
+                await send_records(producer, self.names, [dup, *late_call(), orphan_reply()])
         finally:
             await producer.stop()
 
