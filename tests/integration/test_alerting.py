@@ -248,3 +248,55 @@ def test_file_change_and_sighup_reload(
         time.sleep(0.2)
     assert _reloads(w) > before, w.tail()
     assert w.proc.poll() is None  # SIGHUP reloads, it does not stop the worker
+
+
+QUEUES = ("billing", "sales", "refunds", "tech")  # they hash to both views partitions
+
+
+def test_rebalance_neither_resends_nor_drops(
+    broker: EmbeddedBroker,
+    topics: Topics,
+    sink: Sink,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    cfg = alerting(sink.url)
+    a = start_worker(extra=cfg, name="a")
+    waiting = [
+        call(f"{q}-{i}", f"{q}-{i}-q", "call.queued", 100 + i, queue=q)
+        for q in QUEUES
+        for i in (1, 2)
+    ]
+    asyncio.run(produce(broker.bootstrap, _records(topics, waiting)))
+    for q in QUEUES:
+        sink.wait("firing", q)
+    # a second worker joins: the group rebalances and some queues (and their alerts) move
+    b = start_worker(extra=cfg, name="b")
+    owners = {
+        w: [
+            x["labels"]["queue"]
+            for x in httpx.get(f"{w.url}/api/v1/alerts", timeout=5).json()["alerts"]
+        ]
+        for w in (a, b)
+    }
+    assert all(owners.values()), f"no alert moved to the new worker: {owners}"
+    time.sleep(4)  # evaluation rounds on both workers
+    for q in QUEUES:
+        assert len(sink.alerts("firing", q)) == 1, (q, owners, sink.bodies)
+    answered = [
+        call(f"{q}-{i}", f"{q}-{i}-a", "call.answered", 150 + i, agent_id="x")
+        for q in QUEUES
+        for i in (1, 2)
+    ]
+    asyncio.run(produce(broker.bootstrap, _records(topics, answered)))
+    for q in QUEUES:
+        sink.wait("resolved", q)
+    time.sleep(2)
+    for q in QUEUES:
+        assert len(sink.alerts("resolved", q)) == 1, (q, sink.bodies)
+        assert len(sink.alerts("firing", q)) == 1, (q, sink.bodies)
+    listed = [
+        x["labels"]["queue"]
+        for w in (a, b)
+        for x in httpx.get(f"{w.url}/api/v1/alerts", timeout=5).json()["alerts"]
+    ]
+    assert sorted(listed) == sorted(QUEUES), listed  # each alert on exactly one worker
