@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from alerts.snapshot import KpiSnapshot
-from stream.config_kafka import KafkaTopics
 from stream.decoding import Rejection, decode
 from stream.durations import format_duration
 from stream.metrics import PipelineMetrics
@@ -27,7 +26,6 @@ from stream.views import View
 log = logging.getLogger("kpiwatch.pipeline")
 
 Header = tuple[str, bytes]
-DEFAULT_TOPICS = KafkaTopics().model_dump()
 
 
 class RawRecord(Protocol):
@@ -85,8 +83,7 @@ class Pipeline:
         topics: Mapping[str, str] | None = None,
     ) -> None:
         self.entity = dict(entity)
-        # stream → input topic name, for metrics about facts (which carry no topic);
-        # learned from the records when not given
+        # stream → input topic name, for metrics about facts (which carry no topic)
         self.topics = dict(topics or {})
         self.queues = queues
         self.metrics = metrics
@@ -127,8 +124,6 @@ class Pipeline:
                 unplaced[(rec.topic, ev.type)] += 1
             lags.append(now - ev.ts)
             out.views.extend(views)
-        if lags:
-            self.topics.setdefault(stream, rec.topic)
         out.state = stage.take_dirty()
         m = self.metrics
         if unplaced:
@@ -175,7 +170,7 @@ class Pipeline:
 
     def topic_of(self, stream: str) -> str:
         """Return the input topic name of `stream` (tickets, calls, agents)."""
-        return self.topics.get(stream) or DEFAULT_TOPICS.get(stream, stream)
+        return self.topics.get(stream, stream)
 
     def kpi_now(self, queue_watermark: float, max_watermark: float) -> float:
         """Return a queue's "now": the wall clock live, its watermark when replaying."""
