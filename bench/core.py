@@ -33,9 +33,9 @@ from prometheus_client import CollectorRegistry
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stream.app import build_pipeline
-from stream.config import Config, load_config
-from stream.pipeline import Output, Pipeline
-from stream.traffic import TrafficModel
+from stream.config.root import Config, load_config
+from stream.dev.traffic import TrafficModel
+from stream.pipeline.batch import Output, Pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)  # a Monday morning: business hours run

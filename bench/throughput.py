@@ -27,8 +27,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stream.broker import EmbeddedBroker
-from stream.traffic import TrafficModel
+from stream.dev.broker import EmbeddedBroker
+from stream.dev.traffic import TrafficModel
 from tests.support.worker import Topics, WorkerProcess, new_port, sample, write_config
 
 

@@ -1,0 +1,19 @@
+"""kpiwatch's Kafka side: events in, KPIs out, alerts bound to the worker.
+
+The map, lowest layer first (a package imports only from the ones above it):
+
+- `stream.events`: the input event models and `decode` (bytes → event or rejection).
+- `stream.sla`: SLA policies, business-hours calendars, weekly hours (pure).
+- `stream.entities`: ticket, call and agent state machines and the `View` each
+  contributes to its queue (pure).
+- `stream.kpis`: rolling windows, sketches, current state, the KPI catalogue (pure).
+- `stream.pipeline`: the two keyed stages and the batch `Pipeline` over them (pure).
+- `stream.config`: the YAML config models, loader, validation and reload plan.
+- `stream.metrics`: the Prometheus collector over a KPI snapshot, pipeline counters.
+- `stream.kafka`: the only package that imports faust or aiokafka: the faust app,
+  the processor that binds the pipeline to topics and tables, topic set-up.
+- `stream.alerting`: binds the `alerts` engine to the worker (evaluation, persistence).
+- `stream.web`: HTTP endpoints on the worker.
+- `stream.dev`: embedded broker, synthetic traffic, the demo.
+- `stream.app`: the wiring (builds real clients, registries, clocks); `stream.cli`: the command.
+"""

@@ -23,12 +23,12 @@ from prometheus_client import CollectorRegistry, Gauge
 from alerts.config import Silence
 from alerts.engine import AlertEngine
 from alerts.pipeline import DeadLetter
-from stream.config import Config, ConfigError, apply_settings, load_config
-from stream.config_reload import plan_reload
-from stream.config_settings import load_settings
-from stream.pipeline import Pipeline
-from stream.silence_log import SilenceLog
-from stream.stages import Dirty
+from stream.config.reload import plan_reload
+from stream.config.root import Config, ConfigError, apply_settings, load_config
+from stream.config.settings import load_settings
+from stream.kafka.silence_log import SilenceLog
+from stream.pipeline.batch import Pipeline
+from stream.pipeline.stages import Dirty
 
 log = logging.getLogger("kpiwatch.alerting")
 

@@ -26,28 +26,28 @@ from prometheus_client import (
     generate_latest,
 )
 
-from stream.agents import Worker
 from stream.alerting import Alerting
-from stream.api import add_alerting
-from stream.config import Config
+from stream.config.root import Config
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
 from stream.entities.tickets import derive_ticket
-from stream.events import STREAMS
-from stream.faust_app import KafkaSpec, make_app
-from stream.kafka_setup import (
+from stream.events.models import STREAMS
+from stream.kafka.app import KafkaSpec, make_app
+from stream.kafka.processor import Worker
+from stream.kafka.setup import (
     bootstrap_of,
     client_kwargs,
     ensure_topics,
     faust_credentials,
     silences_topic,
 )
+from stream.kafka.silence_log import SilenceLog
 from stream.kpis.info import kpi_info, kpi_options
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
-from stream.pipeline import Pipeline
-from stream.silence_log import SilenceLog
-from stream.stages import EntityStage, QueueStage
+from stream.pipeline.batch import Pipeline
+from stream.pipeline.stages import EntityStage, QueueStage
+from stream.web.api import add_alerting
 
 log = logging.getLogger("kpiwatch.app")
 disable_created_metrics()  # `_created` series only add noise to every counter

@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from stream.config import Config, ConfigError, check_file, load_config, resolve_config_path
-from stream.config_settings import Settings, load_settings
+from stream.config.root import Config, ConfigError, check_file, load_config, resolve_config_path
+from stream.config.settings import Settings, load_settings
 
 app = typer.Typer(
     help="Real-time alerting on customer-service KPIs.", no_args_is_help=True, add_completion=False
@@ -22,7 +22,7 @@ app.add_typer(config_app, name="config")
 
 
 def _load(path: Path | None) -> tuple[Config, Settings, Path]:
-    from stream.config import apply_settings
+    from stream.config.root import apply_settings
 
     settings = load_settings()
     file = resolve_config_path(
@@ -39,7 +39,7 @@ def _load(path: Path | None) -> tuple[Config, Settings, Path]:
 def run(config: Annotated[Path | None, typer.Option(help="Config file.")] = None) -> None:
     """Run the worker against the configured Kafka cluster."""
     from stream.app import run_worker
-    from stream.kafka_setup import StartupError
+    from stream.kafka.setup import StartupError
 
     cfg, settings, file = _load(config)
     logging.basicConfig(
@@ -64,7 +64,7 @@ def broker(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
 ) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, memory storage) until Ctrl-C."""
-    from stream.broker import BrokerError, EmbeddedBroker
+    from stream.dev.broker import BrokerError, EmbeddedBroker
 
     b = EmbeddedBroker(host=host, port=port)
     try:
@@ -103,12 +103,12 @@ def generate(
     incident_for: Annotated[float, typer.Option(help="Incident length, seconds.")] = 300.0,
 ) -> None:
     """Produce synthetic contact-centre traffic into Kafka."""
-    from stream.generator import TOPICS, KafkaTarget
-    from stream.generator import generate as gen
+    from stream.dev.generator import TOPICS, KafkaTarget
+    from stream.dev.generator import generate as gen
 
     target = KafkaTarget(bootstrap or "127.0.0.1:9092", TOPICS)
     if config is not None:
-        from stream.kafka_setup import client_kwargs
+        from stream.kafka.setup import client_kwargs
 
         cfg, _, _ = _load(config)
         target = KafkaTarget(
@@ -138,7 +138,7 @@ def demo(
     duration: Annotated[float, typer.Option(help="Seconds to run (0 = until Ctrl-C).")] = 0.0,
 ) -> None:
     """Broker + traffic with an incident + worker + alert sink, on this machine."""
-    from stream.demo import run_demo
+    from stream.dev.demo import run_demo
 
     sys.exit(run_demo(http_port=port, rate=rate, duration=duration))
 

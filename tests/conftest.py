@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stream.broker import EmbeddedBroker
+from stream.dev.broker import EmbeddedBroker
 from tests.support.worker import Topics, WorkerProcess, new_port, write_config
 
 

@@ -10,7 +10,7 @@ handling time, as in Amazon Connect's and Flex's occupancy.
 from __future__ import annotations
 
 from stream.entities.log import EntityLog
-from stream.views import Fact, View
+from stream.entities.views import Fact, View
 
 OCCUPANCY_STATUS = {"busy": "occ_busy", "after_call_work": "occ_busy", "available": "occ_available"}
 DEFAULT_RETENTION = 2 * 86400.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stream.entities.log import EntityLog
-from stream.views import Fact, View
+from stream.entities.views import Fact, View
 
 DEFAULT_WRAPUP_TIMEOUT = 600.0
 

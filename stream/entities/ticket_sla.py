@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stream.sla import Pause, SlaPolicy, target_state
-from stream.views import Fact, SlaView
+from stream.entities.views import Fact, SlaView
+from stream.sla.policy import Pause, SlaPolicy, target_state
 
 CLOSED = frozenset({"solved", "closed"})
 SLA_FACT = "sla:"  # fact name prefix; value 1.0 = met, 0.0 = breached

@@ -8,8 +8,8 @@ from typing import Any
 
 from stream.entities.log import EntityLog
 from stream.entities.ticket_sla import CLOSED, SlaInput, pauses, sla_of
-from stream.sla import SlaPolicy, active_seconds, match_policy
-from stream.views import Fact, SlaView, View
+from stream.entities.views import Fact, SlaView, View
+from stream.sla.policy import SlaPolicy, active_seconds, match_policy
 
 
 @dataclass

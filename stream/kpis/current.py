@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from alerts.snapshot import KpiSample
 from stream.entities.agents import OCCUPANCY_STATUS
-from stream.views import View
+from stream.entities.views import View
 
 AGENT_STATUSES = ("available", "busy", "after_call_work", "away", "offline")
 BREACHING_SOON = (("15m", 900.0), ("1h", 3600.0))

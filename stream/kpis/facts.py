@@ -11,9 +11,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from alerts.snapshot import KpiSample
+from stream.entities.views import Fact, View
 from stream.kpis.sketch import Sketch
 from stream.kpis.windows import Acc, Key
-from stream.views import Fact, View
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from stream.config import Config
+from stream.config.root import Config
 from stream.kpis.facts import KpiOptions
 
 

@@ -30,10 +30,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from alerts.snapshot import KpiSample
+from stream.entities.views import Fact, View
 from stream.kpis.current import AGENT_STATUSES, CurrentState
 from stream.kpis.facts import SPAN_FACTS, KpiOptions, contribution, window_samples
 from stream.kpis.windows import Acc, Window
-from stream.views import Fact, View
 
 __all__ = ["AGENT_STATUSES", "QueueKpis"]
 

@@ -20,8 +20,8 @@ from alerts.engine import AlertEngine
 from alerts.fingerprint import fingerprint
 from alerts.pipeline import DeadLetter
 from alerts.snapshot import KpiSample, KpiSnapshot
-from stream.broker import free_port
-from stream.config import Config, load_config
+from stream.config.root import Config, load_config
+from stream.dev.broker import free_port
 from tests.deploy.tools import DEPLOY, Server, require
 
 pytestmark = pytest.mark.integration

@@ -24,9 +24,9 @@ import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 
-from stream.broker import EmbeddedBroker, free_port
-from stream.generator import send_records
-from stream.traffic import Incident, Record, TrafficModel
+from stream.dev.broker import EmbeddedBroker, free_port
+from stream.dev.generator import send_records
+from stream.dev.traffic import Incident, Record, TrafficModel
 from tests.deploy.tools import DEPLOY, ROOT, Server, require
 from tests.support.worker import Topics, WorkerProcess, write_config
 

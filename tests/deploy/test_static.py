@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from stream.config import check_file, load_config
+from stream.config.root import check_file, load_config
 from tests.deploy.tools import DEPLOY, ROOT, require, require_module, run
 
 DASHBOARDS = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))

@@ -20,7 +20,7 @@ from typing import IO
 
 import pytest
 
-from stream.children import stop_process
+from stream.dev.children import stop_process
 from tests.support.worker import wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]

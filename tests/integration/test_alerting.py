@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from stream.broker import EmbeddedBroker
+from stream.dev.broker import EmbeddedBroker
 from tests.integration.scenario import CONFIG, EVENTS, call
 from tests.support.worker import Topics, WorkerProcess, produce, sample, write_config
 

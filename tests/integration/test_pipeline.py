@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
-from stream.broker import EmbeddedBroker
+from stream.dev.broker import EmbeddedBroker
 from tests.integration.scenario import BAD, CONFIG, DUPLICATES, EVENTS, EXPECTED, FRT_P50
 from tests.support.worker import Topics, WorkerProcess, produce, sample
 
@@ -253,7 +253,7 @@ def test_restart_restores_every_series_after_large_batches(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from stream.traffic import TrafficModel
+    from stream.dev.traffic import TrafficModel
 
     start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     model = TrafficModel(seed=5, start=start, rate=3.0)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stream.broker import free_port
+from stream.dev.broker import free_port
 from tests.support.worker import Topics, write_config
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ import faust
 import pytest
 
 from stream.app import window_factory, window_retention
-from stream.config import Config
-from stream.kafka_setup import faust_credentials
+from stream.config.root import Config
+from stream.kafka.setup import faust_credentials
 from stream.kpis.windows import SlidingWindow, TodayWindow
 
 
@@ -79,7 +79,7 @@ def test_windows_and_window_retention_follow_config() -> None:
 
 def test_internal_topics_get_the_configured_replication_factor(tmp_path: Path) -> None:
     from stream.app import kafka_spec
-    from stream.faust_app import make_app
+    from stream.kafka.app import make_app
 
     config = Config.model_validate({"kafka": {"replication_factor": 3, "partitions": 6}})
     spec = kafka_spec(config, {"tickets": 6, "calls": 6, "agents": 6}, str(tmp_path))
@@ -109,6 +109,6 @@ def test_internal_topics_get_the_configured_replication_factor(tmp_path: Path) -
 def test_create_topics_refusals_are_named(
     topic_errors: list[tuple[object, ...]], expected: dict[str, str]
 ) -> None:
-    from stream.kafka_setup import create_refusals
+    from stream.kafka.setup import create_refusals
 
     assert create_refusals(topic_errors) == expected

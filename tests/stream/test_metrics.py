@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from alerts.snapshot import KpiSnapshot
 from stream.metrics import KpiCollector
 from tests.deploy.tools import require
-from tests.stream.kpi_harness import Harness, ticket
+from tests.stream.kpis.harness import Harness, ticket
 
 FRT = "kpiwatch_first_response_seconds"
 LABELS = {"queue": "q", "channel": "email", "priority": "normal"}

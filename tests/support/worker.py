@@ -18,8 +18,8 @@ import orjson
 import yaml
 from aiokafka import AIOKafkaProducer
 
-from stream.broker import free_port
-from stream.children import stop_process
+from stream.dev.broker import free_port
+from stream.dev.children import stop_process
 
 BASE_CONFIG: dict[str, Any] = {
     "timezone": "UTC",

@@ -1,0 +1,1 @@
+"""Development tools: the embedded Tansu broker, synthetic traffic, the demo."""

@@ -1,0 +1,1 @@
+"""The two keyed stages (`stages`) and the batch processing over them (`batch`); pure."""

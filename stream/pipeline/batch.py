@@ -1,0 +1,182 @@
+"""Batch processing between Kafka records and the pure stages.
+
+`Pipeline` takes a batch of raw records of one topic, decodes, dedups and
+applies them, and returns what the Kafka side must write: views, dead letters
+and coalesced state. It never talks to Kafka itself; `stream/kafka/processor.py` does.
+What happens to a bad record is decided here, in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from alerts.snapshot import KpiSnapshot
+from stream.config.durations import format_duration
+from stream.entities.views import View
+from stream.events.decoding import Rejection, decode
+from stream.metrics import PipelineMetrics
+from stream.pipeline.stages import Dirty, EntityStage, QueueStage
+
+log = logging.getLogger("kpiwatch.pipeline")
+
+Header = tuple[str, bytes]
+
+
+class RawRecord(Protocol):
+    """What the pipeline reads of a Kafka record."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected record: original bytes, where it came from, and why."""
+
+    key: bytes | None
+    value: bytes | None
+    headers: list[Header]
+
+
+@dataclass(slots=True)
+class Output:
+    """What one batch asks the Kafka side to write, in this order, before acking."""
+
+    views: list[View] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    state: list[Dirty] = field(default_factory=list)
+
+
+def dead_letter(rec: RawRecord, reason: str) -> DeadLetter:
+    """Return the dead-letter record for `rec` (reason and source in headers)."""
+    log.warning("rejected %s[%d]@%d: %s", rec.topic, rec.partition, rec.offset, reason)
+    headers = [
+        ("kpiwatch.reason", reason.encode()),
+        ("kpiwatch.source.topic", rec.topic.encode()),
+        ("kpiwatch.source.partition", str(rec.partition).encode()),
+        ("kpiwatch.source.offset", str(rec.offset).encode()),
+        ("kpiwatch.rejected_at", datetime.now(UTC).isoformat().encode()),
+    ]
+    return DeadLetter(rec.key, rec.value, headers)
+
+
+class Pipeline:
+    """Entity stages per logical stream, one queue stage, and their metrics."""
+
+    def __init__(
+        self,
+        entity: Mapping[str, EntityStage],
+        queues: QueueStage,
+        metrics: PipelineMetrics,
+        clock: Callable[[], float] = time.time,
+        live_threshold: float = 600.0,
+        max_future_skew: float = 300.0,
+        topics: Mapping[str, str] | None = None,
+    ) -> None:
+        self.entity = dict(entity)
+        # stream → input topic name, for metrics about facts (which carry no topic)
+        self.topics = dict(topics or {})
+        self.queues = queues
+        self.metrics = metrics
+        self.clock = clock
+        self.live_threshold = live_threshold
+        self.max_future_skew = max_future_skew
+
+    def process_events(self, stream: str, records: Iterable[RawRecord]) -> Output:
+        """Apply a batch of one source topic; return views, dead letters and state."""
+        stage = self.entity[stream]
+        out = Output()
+        accepted: Counter[tuple[str, str]] = Counter()
+        duplicate: Counter[tuple[str, str]] = Counter()
+        rejected: Counter[tuple[str, str]] = Counter()
+        unplaced: Counter[tuple[str, str]] = Counter()
+        now = self.clock()
+        lags: list[float] = []
+        for rec in records:
+            ev = decode(rec.value or b"", stream)
+            if not isinstance(ev, Rejection) and ev.ts - now > self.max_future_skew:
+                ev = Rejection(self._ahead(ev.ts - now), ev.type)
+            if isinstance(ev, Rejection):
+                rejected[(rec.topic, ev.event_type or "unknown")] += 1
+                out.dead_letters.append(dead_letter(rec, ev.reason))
+                continue
+            try:
+                views = stage.apply(rec.partition, ev)
+            except Exception as exc:  # a bug must not stop the stream: park the record
+                log.exception("failed to apply %s[%d]@%d", rec.topic, rec.partition, rec.offset)
+                rejected[(rec.topic, ev.type)] += 1
+                out.dead_letters.append(dead_letter(rec, f"internal error: {exc!r}"))
+                continue
+            if views is None:
+                duplicate[(rec.topic, ev.type)] += 1
+                continue
+            accepted[(rec.topic, ev.type)] += 1
+            if not views:  # its entity is in no queue (yet): counted nowhere else
+                unplaced[(rec.topic, ev.type)] += 1
+            lags.append(now - ev.ts)
+            out.views.extend(views)
+        out.state = stage.take_dirty()
+        m = self.metrics
+        if unplaced:
+            log.debug("events whose entity is in no queue: %s", dict(unplaced))
+        m.count(m.unplaced, unplaced)
+        m.count(m.accepted, accepted)
+        m.count(m.duplicate, duplicate)
+        m.count(m.rejected, rejected)
+        for lag in lags:
+            m.lag.observe(lag)
+        m.batch.labels("entities").observe(len(lags))
+        m.state_writes.labels("entities").inc(len(out.state))
+        return out
+
+    def _ahead(self, seconds: float) -> str:
+        limit = format_duration(timedelta(seconds=self.max_future_skew))
+        return (
+            f"occurred_at is {seconds:.0f}s ahead of this worker's clock (more than "
+            f"max_future_skew {limit}); check the producer's clock"
+        )
+
+    def process_views(self, records: Iterable[RawRecord]) -> Output:
+        """Apply a batch of view records; return the state to persist."""
+        out = Output()
+        applied = 0
+        late: Counter[tuple[str, str]] = Counter()
+        for rec in records:
+            try:
+                ok, facts = self.queues.apply(rec.partition, rec.value or b"")
+            except Exception as exc:
+                log.exception("bad view %s[%d]@%d", rec.topic, rec.partition, rec.offset)
+                out.dead_letters.append(dead_letter(rec, f"internal error: {exc!r}"))
+                continue
+            applied += ok
+            for stream, fact in facts:  # beyond allowed_lateness: current state only
+                late[(self.topic_of(stream), fact)] += 1
+        out.state = self.queues.take_dirty()
+        m = self.metrics
+        m.views.inc(applied)
+        m.count(m.late, late)
+        m.batch.labels("queues").observe(applied)
+        m.state_writes.labels("queues").inc(len(out.state))
+        return out
+
+    def topic_of(self, stream: str) -> str:
+        """Return the input topic name of `stream` (tickets, calls, agents)."""
+        return self.topics.get(stream, stream)
+
+    def kpi_now(self, queue_watermark: float, max_watermark: float) -> float:
+        """Return a queue's "now": the wall clock live, its watermark when replaying."""
+        wall = self.clock()
+        return wall if wall - max_watermark <= self.live_threshold else queue_watermark
+
+    def snapshot(self) -> KpiSnapshot:
+        """Return every KPI sample this worker owns."""
+        return KpiSnapshot(datetime.now(UTC), tuple(self.queues.samples(self.kpi_now)))

@@ -1,0 +1,1 @@
+"""SLA policies and clocks (`policy`), business-hours calendars, weekly hours; pure."""
