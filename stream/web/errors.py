@@ -1,8 +1,9 @@
 """One JSON shape for every request error: a summary line and one line per problem.
 
-    {"error": "2 problems in the request", "problems": ["endsAt: field required", ...]}
+    {"error": "endsAt: Field required; comment: Field required",
+     "problems": ["endsAt: Field required", "comment: Field required"]}
 
-With a single problem, `error` is that problem.
+`error` is every problem on one line; `problems` lists them one per item.
 """
 
 from __future__ import annotations
@@ -32,5 +33,4 @@ def problems_of(exc: ValidationError) -> list[str]:
 
 def error_body(problems: list[str]) -> dict[str, Any]:
     """Return the JSON body for a refused request."""
-    summary = problems[0] if len(problems) == 1 else f"{len(problems)} problems in the request"
-    return {"error": summary, "problems": problems}
+    return {"error": "; ".join(problems), "problems": problems}

@@ -100,7 +100,7 @@ def test_bad_silence_is_one_readable_line_per_problem(
 
 def test_error_body_shape() -> None:
     assert error_body(["a: b"]) == {"error": "a: b", "problems": ["a: b"]}
-    assert error_body(["a", "b"])["error"] == "2 problems in the request"
+    assert error_body(["a: x", "b: y"])["error"] == "a: x; b: y"
 
 
 def test_gettable_shapes() -> None:
