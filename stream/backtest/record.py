@@ -29,6 +29,7 @@ class Span:
     end: datetime | None = None
     peak: float | None = None
     notified: bool = False  # a firing span that paged at least one receiver
+    pending_from: datetime | None = None  # a firing span: when its condition began
 
     def duration(self, until: datetime) -> timedelta:
         """Return the span's length (open spans end at `until`)."""
@@ -135,11 +136,12 @@ class Recorder:
                 span.peak = value
 
     def _fire(self, rec: AlertRecord, at: datetime) -> None:
+        since = rec._pending.start if rec._pending is not None else at
         rec._pending = None
         last = rec.firing[-1] if rec.firing else None
         if last is not None and last.end is not None and at - last.end <= self.flap_window:
             rec.flaps += 1
-        rec.firing.append(Span(at))
+        rec.firing.append(Span(at, pending_from=since))
 
     def notified(
         self, at: datetime, receiver: str, group_key: str, alerts: Sequence[tuple[str, str]]

@@ -15,6 +15,7 @@ from stream.backtest.record import AlertRecord, Recorder, Span
 
 SCHEMA_VERSION = 1
 Doc = dict[str, Any]
+_PENDING_KEYS = ("start", "end", "duration_s")
 
 
 def human(seconds: float) -> str:
@@ -38,6 +39,7 @@ def _span(span: Span, until: datetime) -> Doc:
         "duration_s": span.duration(until).total_seconds(),
         "peak": span.peak,
         "notified": span.notified,
+        "pending_from": None if span.pending_from is None else span.pending_from.isoformat(),
     }
 
 
@@ -50,8 +52,7 @@ def alert_report(rec: AlertRecord, until: datetime, series: bool) -> Doc:
         "labels": rec.shown_labels,
         "firing": [_span(s, until) for s in rec.firing],
         "pending": [
-            {k: v for k, v in _span(s, until).items() if k in ("start", "end", "duration_s")}
-            for s in rec.pending
+            {k: v for k, v in _span(s, until).items() if k in _PENDING_KEYS} for s in rec.pending
         ],
         "notifications": receivers,
         "flaps": rec.flaps,
