@@ -26,6 +26,7 @@ from prometheus_client import (
 )
 
 from stream.alerting import Alerting
+from stream.config.kpi_params import kpi_info, kpi_params
 from stream.config.root import Config
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
@@ -43,7 +44,6 @@ from stream.kafka.setup import (
 )
 from stream.kafka.silence_log import SilenceLog
 from stream.kafka.web import Reply, Request, Routes
-from stream.kpis.info import kpi_info, kpi_options
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
 from stream.pipeline.batch import Pipeline
@@ -83,7 +83,7 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     }
     pipeline = Pipeline(
         entity,
-        QueueStage(window_factory(config), kpi_options(config), windows_keep),
+        QueueStage(window_factory(config), kpi_params(config), windows_keep),
         PipelineMetrics(registry),
         live_threshold=config.allowed_lateness.total_seconds(),
         max_future_skew=config.max_future_skew.total_seconds(),
