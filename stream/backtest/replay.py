@@ -53,10 +53,11 @@ class BadRecords:
 class Replay:
     """The entity and queue stages of one config, driven by history."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, step: float | None = None) -> None:
         self.config = config
         self.entity, self.queues = build_stages(config)
-        self.interval = config.worker.evaluation_interval.total_seconds()
+        # the live cadence unless the caller trades exactness for speed (`--step`)
+        self.interval = step or config.worker.evaluation_interval.total_seconds()
         self.counts: Counter[str] = Counter()
         self.bad = BadRecords()
 
