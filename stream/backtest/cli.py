@@ -110,18 +110,18 @@ def _records(args: BacktestArgs) -> OpenRecords:
 
 def run_backtest(args: BacktestArgs) -> int:
     """Run the command; return its exit code."""
-    console = Console(stderr=False)
+    console = Console(soft_wrap=True)
     err = Console(stderr=True)
     try:
         plan = plan_of(args)
     except (UsageError, SweepError) as exc:
-        err.print(f"kpiwatch backtest: {exc}", markup=False)
+        print(f"kpiwatch backtest: {exc}", file=sys.stderr)
         return 2
     try:
         with progress_bar(err) as update:
             doc = backtest(plan, progress=update)
     except RuntimeError as exc:  # HistoryError: the topics could not be read
-        err.print(f"kpiwatch backtest: {exc}", markup=False)
+        print(f"kpiwatch backtest: {exc}", file=sys.stderr)
         return 1
     render(doc, console)
     if args.json is not None:
