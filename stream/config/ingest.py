@@ -12,9 +12,9 @@ A vendor whose section is absent is not served (its endpoint answers 404).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic import AnyHttpUrl, BeforeValidator, Field, SecretStr, field_validator
 
 from stream.config.durations import PositiveDuration
 from stream.config.sla import Strict
@@ -131,10 +131,14 @@ class ConnectIngest(Strict):
     other_states: AgentStatus = "away"
 
 
-class EventsIngest(Strict):
-    """kpiwatch's own events over HTTP; without a token, served to loopback clients only."""
+def _empty_is_none(value: Any) -> Any:
+    return None if value == "" else value
 
-    token: SecretStr | None = None
+
+class EventsIngest(Strict):
+    """kpiwatch's own events over HTTP; without a token (or an empty one), loopback only."""
+
+    token: Annotated[SecretStr | None, BeforeValidator(_empty_is_none)] = None
 
 
 class RateLimit(Strict):
