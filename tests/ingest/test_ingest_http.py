@@ -134,12 +134,13 @@ def test_body_size_limit_and_probes(ingest: IngestProcess) -> None:
 def test_taskrouter_is_answered_well_within_its_time_limit(ingest: IngestProcess) -> None:
     url = ingest.url + "/ingest/twilio/taskrouter"
     took = []
-    for i in range(20):
-        params = fixture("twilio", "task_created") | {"Sid": f"EVlatency{i}"}
-        form, headers = twilio_form(params, url)
-        began = time.monotonic()
-        assert ingest.post("/ingest/twilio/taskrouter", form, headers).status_code == 204
-        took.append(time.monotonic() - began)
+    with httpx.Client() as client:  # one connection, as Twilio keeps one open
+        for i in range(20):
+            params = fixture("twilio", "task_created") | {"Sid": f"EVlatency{i}"}
+            form, headers = twilio_form(params, url)
+            began = time.monotonic()
+            assert client.post(url, content=form, headers=headers).status_code == 204
+            took.append(time.monotonic() - began)
     took.sort()
     print(
         "TaskRouter callback answered (broker-confirmed):"
