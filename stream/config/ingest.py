@@ -14,14 +14,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BeforeValidator, Field, SecretStr, field_validator
+from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator, Field, SecretStr, field_validator
 
 from stream.config.durations import PositiveDuration
 from stream.config.sla import Strict
 from stream.events.models import AgentStatus, Channel, Priority
 
 QueueName = Annotated[str, Field(min_length=1, max_length=128)]
-Secret = Annotated[SecretStr, Field(min_length=1)]
+
+
+def _non_empty(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value():
+        raise ValueError("must not be empty (an unset ${VAR:-} default?)")
+    return value
+
+
+Secret = Annotated[SecretStr, AfterValidator(_non_empty)]
 
 
 class QueueMapping(Strict):

@@ -9,15 +9,41 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from stream.config.root import Config
+from stream.ingest.delivery import DeliveryError, Outgoing
 from stream.ingest.metrics import IngestMetrics
 from stream.ingest.service import IngestService
 
+if TYPE_CHECKING:
+    from stream.kafka.ingest_producer import IngestProducer
+
 log = logging.getLogger("kpiwatch.ingest")
+
+
+class KafkaSink:
+    """The HTTP side's `Sink` over the Kafka producer (errors translated here)."""
+
+    def __init__(self, producer: IngestProducer) -> None:
+        self.producer = producer
+
+    async def send(self, records: Sequence[Outgoing], wait_s: float) -> None:
+        """Write `records`; raise DeliveryError unless the broker confirms all in `wait_s`."""
+        from stream.kafka.ingest_producer import ProduceError
+
+        try:
+            await self.producer.send(records, wait_s)
+        except ProduceError as exc:
+            raise DeliveryError(str(exc)) from exc
+
+    def ready(self) -> bool:
+        """Return whether the broker answered the last probe."""
+        return self.producer.ready()
 
 
 async def serve(config: Config) -> None:
@@ -31,7 +57,7 @@ async def serve(config: Config) -> None:
     )
     await producer.start()
     service = IngestService(
-        config.ingest, config.kafka.topics, producer, IngestMetrics(CollectorRegistry())
+        config.ingest, config.kafka.topics, KafkaSink(producer), IngestMetrics(CollectorRegistry())
     )
     runner = web.AppRunner(service.app(), access_log=None)
     await runner.setup()

@@ -161,5 +161,7 @@ def test_rate_limit_answers_429_with_retry_after_and_unconfigured_vendors_404(
         r = service.post("/ingest/events", b"", {})
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
         assert service.post("/ingest/zendesk", b"{}", {}).status_code == 404
+        code, took = service.terminate()
+        assert (code, took < 10) == (0, True), (code, took, service.tail())
     finally:
         service.stop()
