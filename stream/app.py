@@ -48,6 +48,7 @@ from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
+from stream.web.routes import add_web
 
 log = logging.getLogger("kpiwatch.app")
 disable_created_metrics()  # `_created` series only add noise to every counter
@@ -158,6 +159,7 @@ def build_service(
     registry.register(lag_collector(lambda: consumer_lag(app)))
     add_pages(app, worker, registry)
     add_alerting(app, worker, alerting, config.worker.evaluation_interval.total_seconds())
+    add_web(app, worker, alerting, lambda: consumer_lag(app))
     return Service(app, worker, pipeline, registry)
 
 
