@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,8 @@ import httpx
 import orjson
 import pytest
 
-from stream.dev.broker import EmbeddedBroker
+from stream.dev.broker import EmbeddedBroker, free_port
+from tests.deploy.tools import require
 from tests.ingest.helpers import (
     CONNECT_TOKEN,
     EVENTS_TOKEN,
@@ -120,13 +123,18 @@ def test_own_events_lines_good_ones_written_bad_ones_dead_lettered(
     assert ingest.post("/ingest/events", orjson.dumps(good), auth).status_code == 200
 
 
-def test_body_size_limit_and_probes(ingest: IngestProcess) -> None:
+def test_body_size_limit_probes_and_clean_metrics(ingest: IngestProcess, tmp_path: Path) -> None:
     huge = b"[" + b" " * (1_048_576 + 10) + b"]"
     auth = {"Authorization": f"Bearer {EVENTS_TOKEN}"}
     assert ingest.post("/ingest/events", huge, auth).status_code == 413
     assert httpx.get(ingest.url + "/healthz").status_code == 200
     assert httpx.get(ingest.url + "/readyz").status_code == 200
     own = ingest.metrics()
+    promtool = require("promtool", apt="prometheus")
+    check = subprocess.run(
+        [promtool, "check", "metrics"], input=own, capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
     assert sample(own, "kpiwatch_ingest_rejected_total", source="events", reason="too_large") == 1
     assert sample(own, "kpiwatch_ingest_requests_total", source="events", code="413") == 1
 
@@ -165,3 +173,20 @@ def test_rate_limit_answers_429_with_retry_after_and_unconfigured_vendors_404(
         assert (code, took < 10) == (0, True), (code, took, service.tail())
     finally:
         service.stop()
+
+
+def test_without_kafka_it_exits_1_saying_why(tmp_path: Path) -> None:
+    # this test is about worker.startup_wait: a short one so the give-up comes quickly
+    cfg = tmp_path / "ingest.yaml"
+    cfg.write_text(
+        f"kafka: {{bootstrap_servers: '127.0.0.1:{free_port()}'}}\nworker: {{startup_wait: 2s}}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "stream", "ingest", "--config", str(cfg), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "kpiwatch ingest: cannot reach Kafka at 127.0.0.1:" in proc.stderr
