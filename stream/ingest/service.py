@@ -86,7 +86,11 @@ class IngestService:
 
     def _endpoint(self, source: str, handler: Handler) -> Callable[..., Awaitable[web.Response]]:
         async def endpoint(request: web.Request) -> web.Response:
-            response = await self._serve(source, handler, request)
+            try:
+                response = await self._serve(source, handler, request)
+            except Exception:  # a bug: answer 500 (the vendor retries), keep serving
+                log.exception("ingest/%s: unexpected error", source)
+                response = web.json_response({"error": "internal error"}, status=500)
             self.metrics.requests.labels(source, str(response.status)).inc()
             return response
 

@@ -234,3 +234,41 @@ def test_own_events_one_object_lines_and_arrays() -> None:
     ]
     good, bad = split_events(orjson.dumps([ev, survey]))
     assert ([r.stream for r in good], bad) == (["calls", "tickets"], [])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2099-07-04T05:33:18.607217356Z", "2099-07-04T05:33:18.607217+00:00"),
+        ("2021-08-04T17:17:53.000Z", "2021-08-04T17:17:53+00:00"),
+        ("2026-01-05T11:00:00+01:00", "2026-01-05T10:00:00+00:00"),
+        (1735689600, "2025-01-01T00:00:00+00:00"),
+        ("1735689600", "2025-01-01T00:00:00+00:00"),
+        (1735689600123, "2025-01-01T00:00:00.123000+00:00"),
+    ],
+)
+def test_vendor_timestamps_become_rfc3339_utc(value: object, expected: str) -> None:
+    assert rfc3339(value, "t") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (None, "t: missing timestamp"),
+        ("", "t: missing timestamp"),
+        ("soon", "t: not a timestamp"),
+        ("2026-01-05T10:00:00", "t: timestamp without offset"),
+        (10**30, "t: timestamp out of range"),
+        (True, "t: missing timestamp"),
+    ],
+)
+def test_bad_vendor_timestamps_are_unmappable(value: object, reason: str) -> None:
+    with pytest.raises(Unmappable) as info:
+        rfc3339(value, "t")
+    assert str(info.value).startswith(reason)
+
+
+def test_taskrouter_bad_milliseconds_are_unmappable() -> None:
+    params = fixture("twilio", "task_wrapup") | {"TimestampMs": "12.5"}
+    with pytest.raises(Unmappable, match="TimestampMs: not milliseconds"):
+        map_taskrouter(params, TW)
