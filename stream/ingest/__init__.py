@@ -4,6 +4,7 @@ The map (pure first, I/O last):
 
 - `mapping`: the mapped record, `Unmappable`, shared helpers (timestamps, event check).
 - `zendesk`, `twilio`, `connect`, `generic`: one mapper per source: payload → records.
+- `firehose`: Amazon Data Firehose HTTP-endpoint deliveries (envelope in, answer out).
 - `signatures`: webhook signature and bearer checks (constant-time).
 - `limits`: the per-endpoint token bucket.
 - `metrics`: the service's own Prometheus metrics.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 import time
@@ -190,3 +191,25 @@ def test_without_kafka_it_exits_1_saying_why(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert "kpiwatch ingest: cannot reach Kafka at 127.0.0.1:" in proc.stderr
+
+
+def test_firehose_delivery_of_agent_records_is_unwrapped_and_answered_its_way(
+    ingest: IngestProcess, broker: EmbeddedBroker, topics: Topics
+) -> None:
+    good = fixture("connect", "agent_state_change")
+    records = [orjson.dumps(good), orjson.dumps(fixture("connect", "agent_heart_beat")), b"{oops"]
+    envelope = {
+        "requestId": "ed4acda5-034f-9f42-bba1-f29aea6d7d8f",
+        "timestamp": 1578090901599,
+        "records": [{"data": base64.b64encode(r).decode()} for r in records],
+    }
+    headers = {"X-Amz-Firehose-Access-Key": CONNECT_TOKEN, "Content-Type": "application/json"}
+    r = ingest.post("/ingest/connect", orjson.dumps(envelope), headers)
+    assert r.status_code == 200
+    assert r.json()["requestId"] == envelope["requestId"] and "errorMessage" not in r.json()
+    (agent,) = read_topic(broker.bootstrap, topics.names["agents"])
+    assert orjson.loads(agent.value)["status"] == "available"
+    (dead,) = read_topic(broker.bootstrap, topics.names["dead_letter"])
+    assert dead.value == b"{oops"
+    wrong = {"X-Amz-Firehose-Access-Key": "nope"}
+    assert ingest.post("/ingest/connect", orjson.dumps(envelope), wrong).status_code == 401

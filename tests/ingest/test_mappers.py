@@ -9,6 +9,7 @@ import pytest
 
 from stream.config.ingest import ConnectIngest, Ingest, TwilioIngest, ZendeskIngest
 from stream.ingest.connect import map_connect
+from stream.ingest.firehose import unwrap
 from stream.ingest.generic import split_events
 from stream.ingest.mapping import Unmappable, rfc3339
 from stream.ingest.twilio import map_taskrouter
@@ -272,3 +273,12 @@ def test_taskrouter_bad_milliseconds_are_unmappable() -> None:
     params = fixture("twilio", "task_wrapup") | {"TimestampMs": "12.5"}
     with pytest.raises(Unmappable, match="TimestampMs: not milliseconds"):
         map_taskrouter(params, TW)
+
+
+def test_firehose_envelopes_are_unwrapped_and_broken_ones_explained() -> None:
+    envelope = {"requestId": "r1", "timestamp": 1, "records": [{"data": "eyJhIjogMX0="}]}
+    got = unwrap(envelope)
+    assert got is not None and (got.request_id, got.records) == ("r1", [b'{"a": 1}'])
+    assert unwrap(fixture("connect", "contact_queued")) is None
+    with pytest.raises(Unmappable, match=r"records\[0\]\.data: not base64"):
+        unwrap({"requestId": "r1", "records": [{"data": "%%%"}]})
