@@ -59,27 +59,34 @@ async def serve(config: Config) -> None:
     service = IngestService(
         config.ingest, config.kafka.topics, KafkaSink(producer), IngestMetrics(CollectorRegistry())
     )
-    runner = web.AppRunner(service.app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, config.ingest.host, config.ingest.port)
-    await site.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    served = ", ".join(
-        v for v in ("zendesk", "twilio", "connect") if getattr(config.ingest, v) is not None
-    )
-    log.info(
-        "ingest listening on %s:%d (vendors: %s; events always)",
-        config.ingest.host,
-        config.ingest.port,
-        served or "none",
-    )
+    runner = web.AppRunner(service.app(), access_log=None)  # URLs may carry secrets
     try:
+        await runner.setup()
+        await _listen(runner, config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
-    finally:
         log.info("ingest stopping")
+    finally:
         await runner.cleanup()  # finishes requests in flight, then closes
         with contextlib.suppress(Exception):
             await producer.stop()
+
+
+async def _listen(runner: web.AppRunner, config: Config) -> None:
+    from stream.kafka.setup import StartupError
+
+    host, port = config.ingest.host, config.ingest.port
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    served = [v for v in ("zendesk", "twilio", "connect") if getattr(config.ingest, v) is not None]
+    log.info(
+        "ingest listening on %s:%d (vendors: %s; own events: always)",
+        host,
+        port,
+        ", ".join(served) or "none",
+    )

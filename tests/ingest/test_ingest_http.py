@@ -158,7 +158,7 @@ def test_taskrouter_is_answered_well_within_its_time_limit(ingest: IngestProcess
     assert took[-1] < 5.0  # Twilio allows 15 s
 
 
-def test_rate_limit_answers_429_with_retry_after_and_unconfigured_vendors_404(
+def test_rate_limit_429_unconfigured_vendor_404_port_taken_and_sigterm(
     broker: EmbeddedBroker, topics: Topics, tmp_path: Path
 ) -> None:
     # this test is about the rate limit: it sets one small enough to reach
@@ -170,6 +170,15 @@ def test_rate_limit_answers_429_with_retry_after_and_unconfigured_vendors_404(
         r = service.post("/ingest/events", b"", {})
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
         assert service.post("/ingest/zendesk", b"{}", {}).status_code == 404
+        taken = subprocess.run(
+            [sys.executable, "-m", "stream", "ingest", "--config", str(service.config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert taken.returncode == 1, taken.stderr
+        assert f"kpiwatch ingest: cannot listen on 127.0.0.1:{service.port}" in taken.stderr
         code, took = service.terminate()
         assert (code, took < 10) == (0, True), (code, took, service.tail())
     finally:
