@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 
-from stream.config.durations import PositiveDuration
+from alerts.durations import PositiveDuration
 from stream.config.sla import Strict
 from stream.events.models import AgentStatus, Channel, Priority
 

@@ -28,8 +28,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from alerts.config import InhibitRule, Receiver, Rule, Silence
+from alerts.durations import Duration, PositiveDuration
 from stream.config.checks import cross_check
-from stream.config.durations import Duration, PositiveDuration, Window, parse_window
+from stream.config.durations import WindowName, parse_window
 from stream.config.errors import (
     CROSS_REFERENCE,
     ConfigError,
@@ -137,7 +138,7 @@ class Config(Strict):
     kafka: Kafka = Kafka()
     http: Http = Http()
     timezone: Timezone = "UTC"
-    windows: Annotated[tuple[Window, ...], AfterValidator(_check_windows)] = (
+    windows: Annotated[tuple[WindowName, ...], AfterValidator(_check_windows)] = (
         "15m",
         "1h",
         "24h",

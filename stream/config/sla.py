@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as holidays_lib
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from stream.config.durations import PositiveDuration
+from alerts.durations import PositiveDuration
 from stream.events.models import Channel, Priority
 from stream.sla.calendars import BusinessHours, Calendar
 from stream.sla.policy import TARGETS, SlaPolicy
