@@ -13,15 +13,15 @@ from stream.config.root import Config
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
 from stream.entities.tickets import derive_ticket
-from stream.kpis.windows import SlidingWindow, TodayWindow, Window
+from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
 from stream.pipeline.stages import EntityStage, QueueStage
 
 
-def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
+def window_factory(config: Config) -> Callable[[], dict[str, RollingWindow]]:
     """Return a function that builds a fresh set of the configured windows."""
     lengths = config.window_lengths()
 
-    def make() -> dict[str, Window]:
+    def make() -> dict[str, RollingWindow]:
         return {
             name: TodayWindow(config.timezone) if td is None else SlidingWindow(td.total_seconds())
             for name, td in lengths.items()

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 
 from alerts.durations import PositiveDuration
-from stream.config.sla import Strict
+from alerts.strict import Strict
 from stream.events.models import AgentStatus, Channel, Priority
 
 QueueName = Annotated[str, Field(min_length=1, max_length=128)]
