@@ -44,7 +44,7 @@ from stream.kafka.setup import (
 )
 from stream.kafka.silence_log import SilenceLog
 from stream.kafka.web import Reply, Request, Routes
-from stream.kpis.windows import SlidingWindow, TodayWindow, Window
+from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
 from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import EntityStage, QueueStage
@@ -55,11 +55,11 @@ log = logging.getLogger("kpiwatch.app")
 disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series only add noise to every counter
 
 
-def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
+def window_factory(config: Config) -> Callable[[], dict[str, RollingWindow]]:
     """Return a function that builds a fresh set of the configured windows."""
     lengths = config.window_lengths()
 
-    def make() -> dict[str, Window]:
+    def make() -> dict[str, RollingWindow]:
         return {
             name: TodayWindow(config.timezone) if td is None else SlidingWindow(td.total_seconds())
             for name, td in lengths.items()

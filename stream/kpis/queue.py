@@ -34,7 +34,7 @@ from stream.entities.views import Fact, View
 from stream.kpis.current import AGENT_STATUSES, CurrentState
 from stream.kpis.facts import SPAN_FACTS, contribution, window_samples
 from stream.kpis.params import KpiParams
-from stream.kpis.windows import Acc, Window
+from stream.kpis.windows import Acc, RollingWindow
 
 __all__ = ["AGENT_STATUSES", "QueueKpis"]
 
@@ -44,7 +44,7 @@ Slot = tuple[str, Fact]  # (view key, fact)
 class QueueKpis:
     """Incremental KPI state of one queue."""
 
-    def __init__(self, queue: str, windows: Mapping[str, Window], opts: KpiParams) -> None:
+    def __init__(self, queue: str, windows: Mapping[str, RollingWindow], opts: KpiParams) -> None:
         self.queue = queue
         self.windows = dict(windows)
         self.opts = opts

@@ -166,4 +166,5 @@ class TodayWindow:
         return self.buckets.get(self.today) or Acc()
 
 
-Window = SlidingWindow | TodayWindow
+RollingWindow = SlidingWindow | TodayWindow
+"""A window object of one queue: the last N seconds, or since local midnight."""

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from alerts.durations import format_duration
 from alerts.snapshot import KpiSnapshot
-from stream.config.durations import format_duration
 from stream.entities.views import View
 from stream.events.decoding import Rejection, decode
 from stream.metrics import PipelineMetrics

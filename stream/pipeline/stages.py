@@ -20,7 +20,7 @@ from stream.entities.log import EntityLog
 from stream.entities.views import SOURCE, View
 from stream.kpis.params import KpiParams
 from stream.kpis.queue import QueueKpis
-from stream.kpis.windows import Window
+from stream.kpis.windows import RollingWindow
 
 Derive = Callable[[EntityLog, str], list[View]]
 Dirty = tuple[int, str, bytes | None]  # (partition, key, value or None to delete)
@@ -116,7 +116,7 @@ class QueueStage:
 
     def __init__(
         self,
-        windows: Callable[[], dict[str, Window]],
+        windows: Callable[[], dict[str, RollingWindow]],
         opts: KpiParams,
         retention: float = 2 * 86400.0,
     ) -> None:
