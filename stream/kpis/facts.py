@@ -22,7 +22,6 @@ class KpiOptions:
 
     short_abandon: float = 5.0
     service_level: float = 20.0
-    allowed_lateness: float = 600.0
 
 
 SPAN_FACTS = frozenset({"occ_busy", "occ_available"})

@@ -68,7 +68,8 @@ def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: f
     @app.page("/api/v1/alerts")
     async def alerts(self: View, request: Any) -> Any:
         engine = alerting.engine
-        return self.json({"alerts": engine.alerts_json() if engine else []})
+        body = {"alerts": engine.alerts_json() if engine else [], **alerting.catch_up_status()}
+        return self.json(body)
 
     @app.page("/api/v1/silences")
     class Silences(View):  # type: ignore[misc]
