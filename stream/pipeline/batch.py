@@ -186,8 +186,9 @@ class Pipeline:
 
     def snapshot(self) -> KpiSnapshot:
         """Return every KPI sample this worker owns, as of one instant (`at`)."""
-        wall = self.clock()
+        at = datetime.fromtimestamp(self.clock(), UTC)
+        wall = at.timestamp()  # to the microsecond, so `at` is exactly the clock used
         newest = self.newest()
         replay = self.replaying(wall, newest)
         samples = self.queues.samples(lambda queue_wm, _: queue_wm if replay else wall)
-        return KpiSnapshot(datetime.fromtimestamp(newest if replay else wall, UTC), tuple(samples))
+        return KpiSnapshot(datetime.fromtimestamp(newest, UTC) if replay else at, tuple(samples))

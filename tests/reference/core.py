@@ -67,12 +67,13 @@ def run_core(
         q.append(Rec(stream, part(key, partitions), len(q), key.encode(), orjson.dumps(body)))
     views: dict[int, deque[Rec]] = {}
     while any(inputs.values()) or any(views.values()):
-        source = rng.choice([k for k, q in [*inputs.items(), *views.items()] if q])
-        q = inputs[source] if isinstance(source, tuple) else views[source]
+        queues: list[tuple[str | None, deque[Rec]]] = [(k[0], q) for k, q in inputs.items() if q]
+        queues += [(None, q) for q in views.values() if q]
+        topic, q = rng.choice(queues)
         batch = [q.popleft() for _ in range(min(len(q), rng.randint(1, 80)))]
         owner = pipes[batch[0].partition % workers]
-        if isinstance(source, tuple):
-            out = owner.process_events(source[0], batch)
+        if topic is not None:
+            out = owner.process_events(topic, batch)
             assert not out.dead_letters, out.dead_letters
             for v in out.views:
                 vq = views.setdefault(part(v.queue, partitions), deque())
