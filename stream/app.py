@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import faust
 from prometheus_client import (
@@ -27,12 +26,14 @@ from prometheus_client import (
 )
 
 from stream.alerting import Alerting
+from stream.config.kpi_params import kpi_info, kpi_params
 from stream.config.root import Config
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
 from stream.entities.tickets import derive_ticket
 from stream.events.models import STREAMS
 from stream.kafka.app import KafkaSpec, make_app
+from stream.kafka.internals import committed_offsets
 from stream.kafka.processor import Worker
 from stream.kafka.setup import (
     bootstrap_of,
@@ -42,16 +43,17 @@ from stream.kafka.setup import (
     silences_topic,
 )
 from stream.kafka.silence_log import SilenceLog
-from stream.kpis.info import kpi_info, kpi_options
+from stream.kafka.web import Reply, Request, Routes
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.metrics import KpiCollector, PipelineMetrics, catching_up_collector, lag_collector
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.catchup import CatchUp
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
+from stream.web.routes import add_web
 
 log = logging.getLogger("kpiwatch.app")
-disable_created_metrics()  # `_created` series only add noise to every counter
+disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series only add noise to every counter
 
 
 def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
@@ -87,7 +89,7 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     }
     pipeline = Pipeline(
         entity,
-        QueueStage(window_factory(config), kpi_options(config), windows_keep),
+        QueueStage(window_factory(config), kpi_params(config), windows_keep),
         PipelineMetrics(registry),
         live_threshold=config.replay_threshold.total_seconds(),
         max_future_skew=config.max_future_skew.total_seconds(),
@@ -164,8 +166,10 @@ def build_service(
     registry.register(lag_collector(lambda: consumer_lag(app)))
     alerting.catch_up = CatchUp(lambda: offsets(app))
     registry.register(catching_up_collector(alerting.is_catching_up))
-    add_pages(app, worker, registry, alerting.catch_up_status)
-    add_alerting(app, worker, alerting, config.worker.evaluation_interval.total_seconds())
+    routes = Routes(app)
+    add_pages(routes, worker, registry, alerting.catch_up_status)
+    add_alerting(routes, worker, alerting, config.worker.evaluation_interval.total_seconds())
+    add_web(routes.app, worker, alerting, lambda: consumer_lag(app))
     return Service(app, worker, pipeline, registry)
 
 
@@ -185,10 +189,11 @@ def offsets(app: faust.App) -> dict[tuple[str, int], tuple[int, int | None]]:
     try:
         consumer = app.consumer
         changelogs = app.tables.changelog_topics
+        committed = committed_offsets(app)
         for tp in consumer.assignment():
             if tp.topic in changelogs:
                 continue
-            done = consumer._committed_offset.get(tp) or 0
+            done = committed.get(tp) or 0
             out[(tp.topic, tp.partition)] = (done, consumer.highwater(tp))
     except Exception:  # the consumer may not exist yet; lag is best-effort
         return {}
@@ -196,27 +201,28 @@ def offsets(app: faust.App) -> dict[tuple[str, int], tuple[int, int | None]]:
 
 
 def add_pages(
-    app: faust.App,
+    routes: Routes,
     worker: Worker,
     registry: CollectorRegistry,
     catch_up: Callable[[], dict[str, Any]] = dict,
 ) -> None:
-    """Register /metrics, /healthz and /readyz on the faust web server."""
+    """Register /metrics, /healthz and /readyz (which says live or catching up)."""
 
-    @app.page("/metrics")
-    async def metrics(self: Any, request: Any) -> Any:
+    async def metrics(request: Request) -> Reply:
         body = generate_latest(registry)  # in the loop thread: state is not thread-safe
-        return self.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return Reply(body, content_type=CONTENT_TYPE_LATEST)
 
-    @app.page("/healthz")
-    async def healthz(self: Any, request: Any) -> Any:
-        return self.json({"status": "ok"})
+    async def healthz(request: Request) -> Reply:
+        return Reply({"status": "ok"})
 
-    @app.page("/readyz")
-    async def readyz(self: Any, request: Any) -> Any:
+    async def readyz(request: Request) -> Reply:
         ok = worker.ready
         body = {"ready": ok, "recovered": sorted(worker.recovered), **catch_up()}
-        return self.json(body, status=200 if ok else 503)
+        return Reply(body, 200 if ok else 503)
+
+    routes.add("/metrics", get=metrics)
+    routes.add("/healthz", get=healthz)
+    routes.add("/readyz", get=readyz)
 
 
 def quiet_http_client_logs() -> None:

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from stream.app import build_pipeline
 from stream.config.root import Config
 from stream.entities.views import Fact, View
-from stream.kpis.facts import KpiOptions
+from stream.kpis.params import KpiParams
 from stream.kpis.queue import QueueKpis
 from stream.kpis.windows import SlidingWindow
 
@@ -22,7 +22,7 @@ T = 100_000.0
 
 def kpis() -> QueueKpis:
     windows = {"15m": SlidingWindow(900.0), "24h": SlidingWindow(86400.0)}
-    return QueueKpis("q", windows, KpiOptions())
+    return QueueKpis("q", windows, KpiParams())
 
 
 def call(id_: str, t: float, *facts: Fact, version: int = 1, waiting: float | None = None) -> View:
