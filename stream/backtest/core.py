@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from stream.config.kpi_params import kpi_params
 from stream.config.root import Config
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
 from stream.entities.tickets import derive_ticket
-from stream.kpis.info import kpi_options
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.pipeline.stages import EntityStage, QueueStage
 
@@ -56,7 +56,7 @@ def build_stages(config: Config) -> tuple[dict[str, EntityStage], QueueStage]:
             lambda log_, id_: derive_agent(log_, id_, windows_keep), keep, trim=windows_keep
         ),
     }
-    return entity, QueueStage(window_factory(config), kpi_options(config), windows_keep)
+    return entity, QueueStage(window_factory(config), kpi_params(config), windows_keep)
 
 
 def core_key(config: Config) -> str:

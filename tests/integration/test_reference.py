@@ -16,12 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from stream.dev.broker import EmbeddedBroker
+from tests.integration.backlog import PARTITIONS, create_topics, produce
 from tests.reference.compare import compare
 from tests.reference.core import SETTINGS, body_events
 from tests.reference.model import evaluate
@@ -30,32 +28,6 @@ from tests.reference.traffic import Record, generate
 from tests.support.worker import Topics, WorkerProcess, sample
 
 pytestmark = pytest.mark.integration
-PARTITIONS = 4
-
-
-async def create_topics(bootstrap: str, topics: Topics) -> None:
-    """Create the three input topics with PARTITIONS partitions."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        names = [topics.names[s] for s in ("tickets", "calls", "agents")]
-        await admin.create_topics([NewTopic(n, PARTITIONS, 1) for n in names])
-    finally:
-        await admin.close()
-
-
-async def produce(bootstrap: str, topics: Topics, records: list[Record]) -> None:
-    """Produce records in order, keyed by entity (Kafka's partitioner places them)."""
-    p = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1 << 20)
-    await p.start()
-    try:
-        futs = [
-            await p.send(topics.names[s], orjson.dumps(body), key=key.encode())
-            for s, key, body in records
-        ]
-        await asyncio.gather(*futs)
-    finally:
-        await p.stop()
 
 
 def _total(text: str, *names: str) -> float:
