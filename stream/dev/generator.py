@@ -2,23 +2,44 @@
 
 target = KafkaTarget("127.0.0.1:9092", TOPICS)   # + aiokafka TLS/SASL kwargs if needed
 asyncio.run(generate(target=target, rate=2.0, duration=600, seed=7, incident=True))
+
+Errors: `GeneratorError` (a ValueError) for an incident that does not fit the
+duration and for a Kafka that cannot be reached; aiokafka's errors are
+translated here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from stream.dev.traffic import Incident, Record, TrafficModel
 
 TOPICS = {"tickets": "support.tickets", "calls": "support.calls", "agents": "support.agents"}
+PROGRESS_EVERY = 10.0  # seconds between progress reports in real time
+Progress = Callable[[int, float], None]  # (events sent, seconds of traffic done)
+
+
+class GeneratorError(ValueError):
+    """Traffic that cannot be produced: a bad incident window or an unreachable Kafka."""
+
+
+def check_incident(duration: float, incident_after: float, incident_for: float) -> None:
+    """Raise GeneratorError if the incident does not end within `duration`."""
+    if incident_after + incident_for > duration:
+        raise GeneratorError(
+            f"the incident (after {incident_after:g} s, for {incident_for:g} s) ends at"
+            f" {incident_after + incident_for:g} s, past --duration {duration:g} s: raise"
+            " --duration or lower --incident-after/--incident-for"
+        )
 
 
 @dataclass(frozen=True)
@@ -54,12 +75,15 @@ async def generate(
     incident_for: float = 300.0,
     realtime: bool = True,
     start: datetime | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Produce `duration` seconds of traffic: in real time from now, or at once ending now.
 
     All at once, the traffic is the history of the last `duration` seconds: events are
     never stamped in the future (workers dead-letter those beyond `max_future_skew`).
     """
+    if incident:
+        check_incident(duration, incident_after, incident_for)
     span = timedelta(seconds=duration)
     t0 = start or (datetime.now(UTC) - (timedelta(0) if realtime else span))
     inc = (
@@ -74,16 +98,26 @@ async def generate(
     producer = AIOKafkaProducer(
         bootstrap_servers=target.bootstrap, linger_ms=5, max_batch_size=1 << 20, **target.security
     )
-    await producer.start()
+    try:
+        await producer.start()
+    except KafkaError as exc:
+        await producer.stop()
+        raise GeneratorError(
+            f"cannot reach Kafka at {target.bootstrap} ({type(exc).__name__}): start one"
+            " with `kpiwatch broker` or pass --bootstrap"
+        ) from None
     sent = 0
     try:
         if not realtime:
             return await send_records(producer, topics, model.events_until(t0 + span))
-        began = time.monotonic()
+        began = reported = time.monotonic()
         while (elapsed := time.monotonic() - began) < duration:
             sent += await send_records(
                 producer, topics, model.events_until(t0 + timedelta(seconds=elapsed))
             )
+            if progress is not None and time.monotonic() - reported >= PROGRESS_EVERY:
+                reported = time.monotonic()
+                progress(sent, elapsed)
             await asyncio.sleep(0.2)
     finally:
         await producer.stop()

@@ -54,6 +54,9 @@ def test_amtool_alert_query_and_silence_round_trip(
     auth = tmp_path / "amtool-http.yaml"
     auth.write_text(f"authorization:\n  type: Bearer\n  credentials: {TOKEN}\n")
     w = start_worker(extra=calls_waiting(sink.url))
+    log = w.log.read_text()  # one start-up banner; faust's own start-up chatter is debug
+    assert f"console http://127.0.0.1:{w.port}/, 1 rule(s), 1 receiver(s)" in log, log
+    assert "[^Worker]" not in log, log
     asyncio.run(produce(broker.bootstrap, [(topics.names[s], k, v) for s, k, v in EVENTS]))
 
     alerts = _wait_firing(w.url, auth)
