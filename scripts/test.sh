@@ -16,13 +16,6 @@ if ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/de
     echo "note: promtool, amtool or chromium missing; install Debian packages $DEBS" >&2
   fi
 fi
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-  else
-    echo "note: chromium/chromedriver missing; install Debian packages chromium chromium-driver" >&2
-  fi
-fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
