@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import signal
-import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +13,7 @@ import typer
 
 from stream.config.root import Config, ConfigError, check_file, load_config, resolve_config_path
 from stream.config.settings import Settings, load_settings
+from stream.startup import banner, port_problem, quiet_framework_logs
 from stream.version import kpiwatch_version
 
 # plain click help: rich markup ate "[default: …]" and printed <bool> for every flag
@@ -28,7 +27,6 @@ config_app = typer.Typer(
     help="Work with config files.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(config_app, name="config")
-QUIET_LOGGERS = ("faust", "mode", "aiokafka", "kafka")  # their start-up chatter: debug only
 
 
 def _version(value: bool) -> None:
@@ -45,37 +43,6 @@ def main_options(
     ] = False,
 ) -> None:
     """Real-time alerting on customer-service KPIs."""
-
-
-def port_problem(host: str, port: int) -> str | None:
-    """Return a one-line problem if `host:port` cannot be bound, else None."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                return (
-                    f"port {port} on {host} is already in use: stop what holds it"
-                    f" (ss -ltnp 'sport = :{port}') or choose another port"
-                )
-            return f"cannot listen on {host}:{port}: {exc.strerror}"
-    return None
-
-
-def banner(cfg: Config, file: Path) -> str:
-    """Return the one start-up line of `kpiwatch run`."""
-    host, port = cfg.http.host, cfg.http.port
-    url = (
-        f"http://127.0.0.1:{port}/ (all interfaces)"
-        if host in ("0.0.0.0", "::", "")
-        else f"http://{host}:{port}/"
-    )
-    return (
-        f"kpiwatch {kpiwatch_version()}: config {file}, brokers"
-        f" {','.join(cfg.kafka.bootstrap_servers)}, console {url},"
-        f" {len(cfg.rules)} rule(s), {len(cfg.receivers)} receiver(s)"
-    )
 
 
 def _load(path: Path | None) -> tuple[Config, Settings, Path]:
@@ -110,9 +77,7 @@ def run(
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    if settings.log_level != "DEBUG":
-        for name in QUIET_LOGGERS:
-            logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_framework_logs(settings.log_level)
     typer.echo(banner(cfg, Path(file)), err=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -173,6 +138,13 @@ def generate(
     ] = True,
     incident_after: Annotated[float, typer.Option(help="Seconds before the incident.")] = 120.0,
     incident_for: Annotated[float, typer.Option(help="Incident length, seconds.")] = 300.0,
+    history: Annotated[
+        float,
+        typer.Option(help="Seconds of past traffic sent at once before real time starts."),
+    ] = 0.0,
+    ticket_pace: Annotated[
+        float, typer.Option(help="Scale of ticket handling times (0.1: ten times faster).")
+    ] = 1.0,
 ) -> None:
     """Produce synthetic contact-centre traffic into Kafka."""
     from stream.dev.generator import TOPICS, GeneratorError, KafkaTarget, check_incident
@@ -214,6 +186,8 @@ def generate(
                 realtime=realtime,
                 incident_after=incident_after,
                 incident_for=incident_for,
+                history=history,
+                ticket_pace=ticket_pace,
                 progress=lambda sent, done: typer.echo(
                     f"generate: {sent} events, {done:.0f} s of {duration:g} s", err=True
                 ),

@@ -76,24 +76,30 @@ async def generate(
     realtime: bool = True,
     start: datetime | None = None,
     progress: Progress | None = None,
+    history: float = 0.0,
+    ticket_pace: float = 1.0,
 ) -> int:
     """Produce `duration` seconds of traffic: in real time from now, or at once ending now.
 
     All at once, the traffic is the history of the last `duration` seconds: events are
     never stamped in the future (workers dead-letter those beyond `max_future_skew`).
+    In real time, `history` seconds of past traffic go first, at once, so windows and
+    backlogs start full; the incident still starts `incident_after` seconds from now.
     """
     if incident:
         check_incident(duration, incident_after, incident_for)
     span = timedelta(seconds=duration)
-    t0 = start or (datetime.now(UTC) - (timedelta(0) if realtime else span))
+    past = timedelta(seconds=history if realtime else 0.0)
+    t0 = start or (datetime.now(UTC) - (past if realtime else span))
     inc = (
         Incident(
-            start_after=timedelta(seconds=incident_after), duration=timedelta(seconds=incident_for)
+            start_after=past + timedelta(seconds=incident_after),
+            duration=timedelta(seconds=incident_for),
         )
         if incident
         else None
     )
-    model = TrafficModel(seed=seed, start=t0, rate=rate, incident=inc)
+    model = TrafficModel(seed=seed, start=t0, rate=rate, incident=inc, ticket_pace=ticket_pace)
     topics = target.topics
     producer = AIOKafkaProducer(
         bootstrap_servers=target.bootstrap, linger_ms=5, max_batch_size=1 << 20, **target.security
@@ -110,10 +116,11 @@ async def generate(
     try:
         if not realtime:
             return await send_records(producer, topics, model.events_until(t0 + span))
+        sent = await send_records(producer, topics, model.events_until(t0 + past))
         began = reported = time.monotonic()
         while (elapsed := time.monotonic() - began) < duration:
             sent += await send_records(
-                producer, topics, model.events_until(t0 + timedelta(seconds=elapsed))
+                producer, topics, model.events_until(t0 + past + timedelta(seconds=elapsed))
             )
             if progress is not None and time.monotonic() - reported >= PROGRESS_EVERY:
                 reported = time.monotonic()
