@@ -214,7 +214,7 @@ def demo(
 @app.command()
 def ingest(
     config: Annotated[Path | None, typer.Option(help="Config file.")] = None,
-    port: Annotated[int | None, typer.Option(help="HTTP port [default: ingest.port].")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (default: ingest.port).")] = None,
 ) -> None:
     """Serve vendor webhooks and kpiwatch events over HTTP into the input topics."""
     from stream.ingest.main import serve
@@ -249,7 +249,7 @@ def backtest(
     queue: Annotated[str | None, typer.Option(help="Only alerts of this queue.")] = None,
     sweep: Annotated[
         list[str] | None,
-        typer.Option(help="RULE.param=a:b:step (threshold, recovery_threshold, for, ...)."),
+        typer.Option(help="RULE.param=LOW:HIGH:STEP (threshold, recovery_threshold, for, ...)."),
     ] = None,
     html: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report.")] = None,
     json_out: Annotated[
@@ -258,6 +258,13 @@ def backtest(
     flap_window: Annotated[
         str, typer.Option(help="Firing again within this of resolving is a flap.")
     ] = "15m",
+    step: Annotated[
+        str | None,
+        typer.Option(
+            help="Evaluate every STEP of event time instead of worker.evaluation_interval "
+            "(faster; instants move by up to a step, shorter excursions may be missed)."
+        ),
+    ] = None,
 ) -> None:
     """Replay history through the rules of a config: when would each have fired."""
     from stream.backtest.cli import BacktestArgs, run_backtest
@@ -278,6 +285,7 @@ def backtest(
         html,
         json_out,
         flap_window,
+        step,
     )
     raise typer.Exit(run_backtest(args))
 

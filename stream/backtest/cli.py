@@ -39,6 +39,7 @@ class BacktestArgs:
     html: Path | None
     json: Path | None
     flap_window: str
+    step: str | None = None
 
 
 class UsageError(ValueError):
@@ -72,6 +73,12 @@ def plan_of(args: BacktestArgs) -> Plan:
         flap = parse_duration(args.flap_window)
     except ValueError as exc:
         raise UsageError(f"--flap-window: {exc}") from exc
+    try:
+        step = parse_duration(args.step) if args.step else None
+    except ValueError as exc:
+        raise UsageError(f"--step: {exc}") from exc
+    if step is not None and step.total_seconds() <= 0:
+        raise UsageError("--step must be positive")
     files = {"config": args.config_name, "baseline": args.baseline_name}
     return Plan(
         args.config,
@@ -83,6 +90,7 @@ def plan_of(args: BacktestArgs) -> Plan:
         queue=args.queue,
         sweeps=[parse_sweep(s) for s in args.sweeps],
         flap_window=flap,
+        step=step,
         labels={k: v for k, v in files.items() if v},
     )
 
@@ -95,26 +103,25 @@ def _records(args: BacktestArgs) -> OpenRecords:
     def from_kafka(since: float) -> Iterable[Raw]:
         from stream.kafka.history import history_records
 
-        until = parse_time(args.end, "--to").timestamp()
-        return history_records(args.config, since, until)
+        return history_records(args.config, since)
 
     return from_kafka
 
 
 def run_backtest(args: BacktestArgs) -> int:
     """Run the command; return its exit code."""
-    console = Console(stderr=False)
+    console = Console(soft_wrap=True)
     err = Console(stderr=True)
     try:
         plan = plan_of(args)
     except (UsageError, SweepError) as exc:
-        err.print(f"kpiwatch backtest: {exc}", markup=False)
+        print(f"kpiwatch backtest: {exc}", file=sys.stderr)
         return 2
     try:
         with progress_bar(err) as update:
             doc = backtest(plan, progress=update)
     except RuntimeError as exc:  # HistoryError: the topics could not be read
-        err.print(f"kpiwatch backtest: {exc}", markup=False)
+        print(f"kpiwatch backtest: {exc}", file=sys.stderr)
         return 1
     render(doc, console)
     if args.json is not None:

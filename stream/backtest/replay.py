@@ -53,12 +53,15 @@ class BadRecords:
 class Replay:
     """The entity and queue stages of one config, driven by history."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, step: float | None = None) -> None:
         self.config = config
         self.entity, self.queues = build_stages(config)
-        self.interval = config.worker.evaluation_interval.total_seconds()
+        # the live cadence unless the caller trades exactness for speed (`--step`)
+        self.interval = step or config.worker.evaluation_interval.total_seconds()
         self.counts: Counter[str] = Counter()
         self.bad = BadRecords()
+        self._n = 0  # the next tick to evaluate is at _n × interval
+        self._next_evict = 0.0
 
     def apply(self, ev: Event) -> None:
         """Apply one event to its entity stage and the views it changes to the queue stage."""
@@ -91,8 +94,8 @@ class Replay:
         progress: Callable[[float], None] = lambda _t: None,
     ) -> None:
         """Apply `events` and call `on_tick` at every tick in [start, end]."""
-        tick = math.ceil(start / self.interval) * self.interval
-        next_evict = start
+        self._n = math.ceil(start / self.interval)  # tick n is at n × interval: no drift
+        self._next_evict = float("-inf")
         for item in events:
             if isinstance(item, Bad):
                 self.bad.add(item)
@@ -101,25 +104,25 @@ class Replay:
             if ts > end:
                 self.counts["after_end"] += 1
                 break  # in time order: the rest is later still
-            while tick < ts:
-                self._tick(tick, on_tick)
-                tick += self.interval
-                if tick >= next_evict:
-                    next_evict = tick + EVICT_EVERY
-                    self._evict()
-                    progress(tick)
-            self.apply(item)
-        while tick <= end:
-            self._tick(tick, on_tick)
-            tick += self.interval
-            if tick >= next_evict:
-                next_evict = tick + EVICT_EVERY
+            if ts < start and ts >= self._next_evict:  # a long warm-up stays bounded too
+                self._next_evict = ts + EVICT_EVERY
                 self._evict()
-                progress(tick)
+            self._advance(ts, False, on_tick, progress)
+            self.apply(item)
+        self._advance(end, True, on_tick, progress)
         progress(end)
 
-    def _tick(self, tick: float, on_tick: OnTick) -> None:
-        on_tick(datetime.fromtimestamp(tick, UTC), self.samples(tick))
+    def _advance(
+        self, until: float, inclusive: bool, on_tick: OnTick, progress: Callable[[float], None]
+    ) -> None:
+        """Evaluate the ticks before `until` (and at it, if `inclusive`)."""
+        while (tick := self._n * self.interval) < until or (inclusive and tick == until):
+            on_tick(datetime.fromtimestamp(tick, UTC), self.samples(tick))
+            self._n += 1
+            if tick >= self._next_evict:
+                self._next_evict = tick + EVICT_EVERY
+                self._evict()
+                progress(tick)
 
     def _evict(self) -> None:
         for stage in self.entity.values():

@@ -43,6 +43,7 @@ class Plan:
     queue: str | None = None
     sweeps: Sequence[Sweep] = ()
     flap_window: timedelta = timedelta(minutes=15)
+    step: timedelta | None = None  # evaluation cadence; None: worker.evaluation_interval
     labels: dict[str, str] = field(default_factory=dict)  # config file names, for the report
 
 
@@ -74,7 +75,7 @@ def _variants(plan: Plan) -> list[_Variant]:
 def _replay(
     config: Config, variants: list[_Variant], plan: Plan, progress: Progress | None
 ) -> Replay:
-    replay = Replay(config)
+    replay = Replay(config, plan.step.total_seconds() if plan.step else None)
     start, end = plan.start.timestamp(), plan.end.timestamp()
     since = start - warmup_seconds(config)
     reorder = config.allowed_lateness.total_seconds()
@@ -114,7 +115,8 @@ def backtest(plan: Plan, progress: Progress | None = None) -> dict[str, Any]:
             "from": plan.start.isoformat(),
             "to": plan.end.isoformat(),
             "warmup_s": warmup_seconds(plan.config),
-            "evaluation_interval_s": plan.config.worker.evaluation_interval.total_seconds(),
+            "evaluation_interval_s": main.interval,
+            "exact": main.interval == plan.config.worker.evaluation_interval.total_seconds(),
         },
         "files": plan.labels,
         "filters": {"rules": sorted(names), "queue": queue},

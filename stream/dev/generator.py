@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from stream.dev.traffic import Incident, Record, TrafficModel
+from stream.kafka.producer import Producer
 
 TOPICS = {"tickets": "support.tickets", "calls": "support.calls", "agents": "support.agents"}
 PROGRESS_EVERY = 10.0  # seconds between progress reports in real time
@@ -52,16 +52,12 @@ class KafkaTarget:
 
 
 async def send_records(
-    producer: AIOKafkaProducer, topics: Mapping[str, str], records: Iterable[Record]
+    producer: Producer, topics: Mapping[str, str], records: Iterable[Record]
 ) -> int:
     """Send records keyed by entity id; return how many were sent."""
-    futs = [
-        await producer.send(topics[r.stream], orjson.dumps(r.value), key=r.key.encode())
-        for r in records
-    ]
-    if futs:
-        await asyncio.gather(*futs)
-    return len(futs)
+    return await producer.send_all(
+        (topics[r.stream], r.key.encode(), orjson.dumps(r.value)) for r in records
+    )
 
 
 async def generate(
@@ -100,32 +96,41 @@ async def generate(
         else None
     )
     model = TrafficModel(seed=seed, start=t0, rate=rate, incident=inc, ticket_pace=ticket_pace)
-    topics = target.topics
-    producer = AIOKafkaProducer(
-        bootstrap_servers=target.bootstrap, linger_ms=5, max_batch_size=1 << 20, **target.security
-    )
+    producer = Producer(target.bootstrap, linger_ms=5, max_batch_size=1 << 20, **target.security)
     try:
-        await producer.start()
+        await producer.__aenter__()
     except KafkaError as exc:
-        await producer.stop()
+        await producer.__aexit__(None, None, None)
         raise GeneratorError(
             f"cannot reach Kafka at {target.bootstrap} ({type(exc).__name__}): start one"
             " with `kpiwatch broker` or pass --bootstrap"
         ) from None
-    sent = 0
     try:
-        if not realtime:
-            return await send_records(producer, topics, model.events_until(t0 + span))
-        sent = await send_records(producer, topics, model.events_until(t0 + past))
-        began = reported = time.monotonic()
-        while (elapsed := time.monotonic() - began) < duration:
-            sent += await send_records(
-                producer, topics, model.events_until(t0 + past + timedelta(seconds=elapsed))
-            )
-            if progress is not None and time.monotonic() - reported >= PROGRESS_EVERY:
-                reported = time.monotonic()
-                progress(sent, elapsed)
-            await asyncio.sleep(0.2)
+        return await _produce(producer, target.topics, model, t0, past, span, realtime, progress)
     finally:
-        await producer.stop()
+        await producer.__aexit__(None, None, None)
+
+
+async def _produce(
+    producer: Producer,
+    topics: Mapping[str, str],
+    model: TrafficModel,
+    t0: datetime,
+    past: timedelta,
+    span: timedelta,
+    realtime: bool,
+    progress: Progress | None,
+) -> int:
+    if not realtime:
+        return await send_records(producer, topics, model.events_until(t0 + span))
+    sent = await send_records(producer, topics, model.events_until(t0 + past))
+    began = reported = time.monotonic()
+    while (elapsed := time.monotonic() - began) < span.total_seconds():
+        sent += await send_records(
+            producer, topics, model.events_until(t0 + past + timedelta(seconds=elapsed))
+        )
+        if progress is not None and time.monotonic() - reported >= PROGRESS_EVERY:
+            reported = time.monotonic()
+            progress(sent, elapsed)
+        await asyncio.sleep(0.2)
     return sent

@@ -1,11 +1,12 @@
 """Read the input topics' history for a backtest: no consumer group, nothing committed.
 
-    for raw in history_records(config, since=t0, until=t1):   # Iterator[Raw]
+    for raw in history_records(config, since=t0):   # Iterator[Raw]
         ...
 
-Start offsets are found by timestamp (`offsets_for_times`), the end is each
-partition's end offset when the read began (or a record stamped after `until`
-plus the allowed lateness). The live workers' group and offsets are never
+Start offsets are found by timestamp (`offsets_for_times`: a record's timestamp
+is never earlier than its event time, so nothing needed is skipped); the end is
+each partition's end offset when the read began, or earlier, when the replay has
+passed `--to` and stops asking. The live workers' group and offsets are never
 touched. aiokafka runs in a thread of its own; a bounded queue hands batches
 to the (synchronous) replay, so memory stays bounded.
 
@@ -38,7 +39,7 @@ class HistoryError(RuntimeError):
     """The topics could not be read (broker unreachable, unknown topic, ...)."""
 
 
-def history_records(config: Config, since: float, until: float) -> Iterator[Raw]:
+def history_records(config: Config, since: float) -> Iterator[Raw]:
     """Yield the records of the input topics from event time `since` on."""
     q: queue.Queue[list[Raw] | BaseException | None] = queue.Queue(maxsize=8)
     stop = threading.Event()
@@ -53,7 +54,7 @@ def history_records(config: Config, since: float, until: float) -> Iterator[Raw]
 
     def work() -> None:
         try:
-            asyncio.run(_read(config, since, until, put, stop))
+            asyncio.run(_read(config, since, put, stop))
         except BaseException as exc:  # handed to the reading thread, which raises it
             put(exc)
         else:
@@ -74,9 +75,7 @@ def history_records(config: Config, since: float, until: float) -> Iterator[Raw]
         thread.join(timeout=10)
 
 
-async def _read(
-    config: Config, since: float, until: float, put: Any, stop: threading.Event
-) -> None:
+async def _read(config: Config, since: float, put: Any, stop: threading.Event) -> None:
     topics = {getattr(config.kafka.topics, s): s for s in STREAMS}
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_of(config),
@@ -92,7 +91,6 @@ async def _read(
     try:
         ends = await _assign(consumer, topics, since)
         last: dict[TopicPartition, int] = {tp: -1 for tp in ends}
-        limit_ms = (until + config.allowed_lateness.total_seconds()) * 1000
         while ends and not stop.is_set():
             _pace(consumer, last, ends)
             batch = await consumer.getmany(timeout_ms=500, max_records=BATCH)
@@ -101,7 +99,7 @@ async def _read(
                 for m in msgs:
                     if tp not in ends:
                         break
-                    if m.offset >= ends[tp] or m.timestamp > limit_ms:
+                    if m.offset >= ends[tp]:
                         del ends[tp]
                         consumer.pause(tp)
                         break
