@@ -65,6 +65,11 @@ def test_amtool_alert_query_and_silence_round_trip(
     ]
     assert alerts[0]["receivers"] == [{"name": "sink"}]
     assert alerts[0]["status"]["state"] == "active"
+    groups = httpx.get(f"{w.url}/api/v2/alerts/groups", timeout=5).json()
+    assert [(g["labels"], g["receiver"]["name"], len(g["alerts"])) for g in groups] == [
+        ({"alertname": "CallsWaiting", "queue": "billing"}, "sink", 1)
+    ]
+    assert httpx.get(f"{w.url}/api/v2/receivers", timeout=5).json() == [{"name": "sink"}]
     plain = _amtool(w.url, auth, "alert", "query", "queue=billing")
     assert "CallsWaiting" in plain.stdout, plain
     assert _amtool(w.url, auth, "alert", "query", "queue=sales").stdout.count("\n") <= 1
