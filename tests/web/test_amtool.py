@@ -103,6 +103,14 @@ def test_amtool_alert_query_and_silence_round_trip(
     gone = httpx.get(f"{w.url}/api/v2/silence/{sid}", timeout=5).json()
     assert gone["status"]["state"] == "expired"
     assert _wait_firing(w.url, auth)[0]["status"]["state"] == "active"
+    # a bad request: one readable line per problem, the same shape on v1 and v2
+    auth_header = {"Authorization": f"Bearer {TOKEN}"}
+    for path in ("/api/v1/silences", "/api/v2/silences"):
+        bad = httpx.post(f"{w.url}{path}", content=b"{}", headers=auth_header, timeout=5)
+        assert bad.status_code == 400, bad.text
+        body = bad.json()
+        assert len(body["problems"]) == 4 and body["error"] == "; ".join(body["problems"])
+        assert all("Field required" in p for p in body["problems"][1:]), body
     status = httpx.get(f"{w.url}/api/v2/status", timeout=5).json()
     assert status["cluster"]["status"] == "ready"
     assert "CallsWaiting" in status["config"]["original"]
