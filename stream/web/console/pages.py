@@ -21,7 +21,6 @@ from stream.web.console.html import (
 )
 from stream.web.console.state import HEADLINES, Context, next_due
 
-LIVE_LAG = 1000  # records behind the committed offsets still counted as live
 LABELS = {
     "calls_waiting": "calls waiting",
     "longest_wait": "longest wait",
@@ -230,9 +229,12 @@ def status(ctx: Context) -> str:
     """Return the Status page: config, reload, partitions, lag, live or catching up."""
     st = ctx.status
     lag = {tp: n for tp, n in st.lag.items() if "__assignor" not in tp[0]}  # faust-internal
-    behind = sum(lag.values())
-    # committed offsets trail by a commit interval: a live worker shows some lag
-    mode = "recovering state" if not st.ready else "live" if behind < LIVE_LAG else "catching up"
+    mode = "recovering state" if not st.ready else "catching up" if st.catching_up else "live"
+    why = (
+        f"{st.behind or 'on a backlog'}: notifications are held until live"
+        if st.catching_up
+        else "rules are evaluated on current data; notifications go out"
+    )
     reload, err = badge("ok") if st.reload_ok else badge("refused"), st.reload_error
     rows = [
         ["version", esc(st.version)],
@@ -240,7 +242,7 @@ def status(ctx: Context) -> str:
         ["loaded at", fmt_time(st.loaded_at, ctx.now)],
         ["last reload", reload + (f"<pre class=error>{esc(err)}</pre>" if err else "")],
         ["restart required for", esc(", ".join(st.restart_required) or "nothing")],
-        ["state", f"{badge(mode)} ({behind} records not yet committed)"],
+        ["state", f"{badge(mode)} {esc(why)}"],
         ["brokers", esc(st.brokers)],
         ["HTTP", esc(st.http)],
         ["rules / receivers", f"{len(ctx.config.rules)} / {len(ctx.config.receivers)}"],
@@ -253,7 +255,7 @@ def status(ctx: Context) -> str:
         " partitions; open the other workers' consoles for theirs.</p>"
         + table(["table", "partitions"], owned, "None yet (waiting for assignment).")
         + "<h2>Consumer lag</h2>"
-        + table(["topic[partition]", "records behind"], lags, "No partition assigned.")
+        + table(["topic[partition]", "records not yet committed"], lags, "No partition assigned.")
         + f"<p>Up for {fmt_duration(ctx.now - st.loaded_at)} since the config was loaded.</p>"
     )
     return layout("Status", "/status", body, _note(ctx))

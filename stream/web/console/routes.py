@@ -47,6 +47,7 @@ class Console:
         c = a.config
         windows = headline_windows(c)
         engine = a.engine
+        catch_up = a.catch_up_status()
         status = Status(
             version=kpiwatch_version(),
             config_path=a.config_path,
@@ -55,6 +56,8 @@ class Console:
             reload_error=a.reload_error,
             restart_required=a.restart_required,
             ready=self.worker.ready,
+            catching_up=bool(catch_up["catching_up"]),
+            behind=str(catch_up.get("behind", "")),
             owned={k: set(v) for k, v in self.worker.owned.items()},
             lag=self.lag(),
             brokers=",".join(c.kafka.bootstrap_servers),
