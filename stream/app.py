@@ -27,12 +27,14 @@ from prometheus_client import (
 )
 
 from stream.alerting import Alerting
+from stream.config.kpi_params import kpi_info, kpi_params
 from stream.config.root import Config
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
 from stream.entities.tickets import derive_ticket
 from stream.events.models import STREAMS
 from stream.kafka.app import KafkaSpec, make_app
+from stream.kafka.internals import committed_offsets
 from stream.kafka.processor import Worker
 from stream.kafka.setup import (
     bootstrap_of,
@@ -42,23 +44,24 @@ from stream.kafka.setup import (
     silences_topic,
 )
 from stream.kafka.silence_log import SilenceLog
-from stream.kpis.info import kpi_info, kpi_options
-from stream.kpis.windows import SlidingWindow, TodayWindow, Window
-from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
+from stream.kafka.web import Reply, Request, Routes
+from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
+from stream.metrics import KpiCollector, PipelineMetrics, catching_up_collector, lag_collector
 from stream.pipeline.batch import Pipeline
+from stream.pipeline.catchup import CatchUp
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
 from stream.web.routes import add_web
 
 log = logging.getLogger("kpiwatch.app")
-disable_created_metrics()  # `_created` series only add noise to every counter
+disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series only add noise to every counter
 
 
-def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
+def window_factory(config: Config) -> Callable[[], dict[str, RollingWindow]]:
     """Return a function that builds a fresh set of the configured windows."""
     lengths = config.window_lengths()
 
-    def make() -> dict[str, Window]:
+    def make() -> dict[str, RollingWindow]:
         return {
             name: TodayWindow(config.timezone) if td is None else SlidingWindow(td.total_seconds())
             for name, td in lengths.items()
@@ -69,6 +72,11 @@ def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
 
 def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     """Return the pure pipeline for `config`, its metrics registered in `registry`."""
+    if config.allowed_lateness is not None:
+        log.warning(
+            "allowed_lateness is retired and ignored: every fact counts in each window that"
+            " still holds its time (docs/kpis.md); remove it from the config"
+        )
     policies = config.build_sla_policies()
     wrapup = config.kpis.wrapup_timeout.total_seconds()
     keep = config.worker.retention.total_seconds()
@@ -82,9 +90,9 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     }
     pipeline = Pipeline(
         entity,
-        QueueStage(window_factory(config), kpi_options(config), windows_keep),
+        QueueStage(window_factory(config), kpi_params(config), windows_keep),
         PipelineMetrics(registry),
-        live_threshold=config.allowed_lateness.total_seconds(),
+        live_threshold=config.replay_threshold.total_seconds(),
         max_future_skew=config.max_future_skew.total_seconds(),
         topics={s: getattr(config.kafka.topics, s) for s in STREAMS},
     )
@@ -100,7 +108,7 @@ def window_retention(config: Config) -> float:
     longest = max(
         (td.total_seconds() if td else 86400.0 * 1.1) for td in config.window_lengths().values()
     )
-    return 2 * longest + config.allowed_lateness.total_seconds()
+    return 2 * longest + config.replay_threshold.total_seconds()
 
 
 @dataclass
@@ -157,52 +165,65 @@ def build_service(
         spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
     )
     registry.register(lag_collector(lambda: consumer_lag(app)))
-    add_pages(app, worker, registry)
-    add_alerting(app, worker, alerting, config.worker.evaluation_interval.total_seconds())
-    add_web(app, worker, alerting, lambda: consumer_lag(app))
+    alerting.catch_up = CatchUp(lambda: offsets(app))
+    registry.register(catching_up_collector(alerting.is_catching_up))
+    routes = Routes(app)
+    add_pages(routes, worker, registry, alerting.catch_up_status)
+    add_alerting(routes, worker, alerting, config.worker.evaluation_interval.total_seconds())
+    add_web(routes.app, worker, alerting, lambda: consumer_lag(app))
     return Service(app, worker, pipeline, registry)
 
 
 def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
-    """Return highwater − committed offset per consumed partition (empty before assignment).
+    """Return highwater − committed offset per consumed partition (empty before assignment)."""
+    return {tp: max(0, hw - done) for tp, (done, hw) in offsets(app).items() if hw is not None}
 
+
+def offsets(app: faust.App) -> dict[tuple[str, int], tuple[int, int | None]]:
+    """Return (committed offset, highwater or None before a fetch) per consumed partition.
+
+    Committed is what survives a crash, and only processed records are committed.
     Changelog partitions are assigned for recovery only and never committed: left out,
     they would show as lag that never drains.
     """
-    out: dict[tuple[str, int], int] = {}
+    out: dict[tuple[str, int], tuple[int, int | None]] = {}
     try:
         consumer = app.consumer
         changelogs = app.tables.changelog_topics
+        committed = committed_offsets(app)
         for tp in consumer.assignment():
             if tp.topic in changelogs:
                 continue
-            hw = consumer.highwater(tp)
-            pos = consumer._committed_offset.get(tp)  # committed is what survives a crash
-            if hw is not None:
-                out[(tp.topic, tp.partition)] = max(0, hw - (pos or 0))
+            done = committed.get(tp) or 0
+            out[(tp.topic, tp.partition)] = (done, consumer.highwater(tp))
     except Exception:  # the consumer may not exist yet; lag is best-effort
         return {}
     return out
 
 
-def add_pages(app: faust.App, worker: Worker, registry: CollectorRegistry) -> None:
-    """Register /metrics, /healthz and /readyz on the faust web server."""
+def add_pages(
+    routes: Routes,
+    worker: Worker,
+    registry: CollectorRegistry,
+    catch_up: Callable[[], dict[str, Any]] = dict,
+) -> None:
+    """Register /metrics, /healthz and /readyz (which says live or catching up)."""
 
-    @app.page("/metrics")
-    async def metrics(self: Any, request: Any) -> Any:
+    async def metrics(request: Request) -> Reply:
         body = generate_latest(registry)  # in the loop thread: state is not thread-safe
-        return self.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return Reply(body, content_type=CONTENT_TYPE_LATEST)
 
-    @app.page("/healthz")
-    async def healthz(self: Any, request: Any) -> Any:
-        return self.json({"status": "ok"})
+    async def healthz(request: Request) -> Reply:
+        return Reply({"status": "ok"})
 
-    @app.page("/readyz")
-    async def readyz(self: Any, request: Any) -> Any:
+    async def readyz(request: Request) -> Reply:
         ok = worker.ready
-        return self.json(
-            {"ready": ok, "recovered": sorted(worker.recovered)}, status=200 if ok else 503
-        )
+        body = {"ready": ok, "recovered": sorted(worker.recovered), **catch_up()}
+        return Reply(body, 200 if ok else 503)
+
+    routes.add("/metrics", get=metrics)
+    routes.add("/healthz", get=healthz)
+    routes.add("/readyz", get=readyz)
 
 
 def quiet_http_client_logs() -> None:

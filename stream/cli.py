@@ -146,7 +146,7 @@ def demo(
 @app.command()
 def ingest(
     config: Annotated[Path | None, typer.Option(help="Config file.")] = None,
-    port: Annotated[int | None, typer.Option(help="HTTP port [default: ingest.port].")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (default: ingest.port).")] = None,
 ) -> None:
     """Serve vendor webhooks and kpiwatch events over HTTP into the input topics."""
     from stream.ingest.main import serve

@@ -55,6 +55,20 @@ class IngestProcess:
         proc, self.proc = self.proc, None
         stop_process(proc, signal.SIGTERM, timeout=20)
 
+    def terminate(self, timeout: float = 20.0) -> tuple[int | None, float]:
+        """SIGTERM by PID; return the exit code (None if it had to be killed) and the time."""
+        proc = self.proc
+        assert proc is not None
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code: int | None = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        took = time.monotonic() - began
+        self.stop()  # SIGKILL if it is still there
+        return code, took
+
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
         """POST `body` to `path`."""
         return httpx.post(f"{self.url}{path}", content=body, headers=headers, timeout=10)
@@ -73,10 +87,8 @@ async def _read(bootstrap: str, topic: str, settle: float) -> list[Any]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
+        await consumer.topics()  # fetches the cluster's metadata
         parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        if not parts:
-            await consumer._client.force_metadata_update()
-            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)
