@@ -64,7 +64,7 @@ def main() -> None:
 
         began, cpu = time.perf_counter(), time.process_time()
         replay = Replay(config)
-        for item in in_time_order(file_records([path]), config.allowed_lateness.total_seconds()):
+        for item in in_time_order(file_records([path]), config.replay_threshold.total_seconds()):
             if not isinstance(item, Bad):
                 replay.apply(item)
         core, core_cpu = time.perf_counter() - began, time.process_time() - cpu
