@@ -10,8 +10,9 @@ The map, lowest layer first (a package imports only from the ones above it):
 - `stream.pipeline`: the two keyed stages and the batch `Pipeline` over them (pure).
 - `stream.config`: the YAML config models, loader, validation and reload plan.
 - `stream.metrics`: the Prometheus collector over a KPI snapshot, pipeline counters.
-- `stream.kafka`: the only package that imports faust or aiokafka: the faust app,
-  the processor that binds the pipeline to topics and tables, topic set-up.
+- `stream.kafka`: the only package that imports faust or aiokafka (with `stream.app`): the
+  faust app, the processor that binds the pipeline to topics and tables, topic set-up, the
+  framework-free HTTP layer `web` (tests/test_layout.py checks these boundaries).
 - `stream.alerting`: binds the `alerts` engine to the worker (evaluation, persistence).
 - `stream.web`: HTTP endpoints on the worker.
 - `stream.dev`: embedded broker, synthetic traffic, the demo.

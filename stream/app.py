@@ -173,7 +173,7 @@ def build_service(
     routes = Routes(app)
     add_pages(routes, worker, registry, alerting.catch_up_status)
     add_alerting(routes, worker, alerting, config.worker.evaluation_interval.total_seconds())
-    add_web(routes.app, worker, alerting, lambda: consumer_lag(app))
+    add_web(routes, worker, alerting, lambda: consumer_lag(app))
     return Service(app, worker, pipeline, registry)
 
 

@@ -4,8 +4,7 @@ target = KafkaTarget("127.0.0.1:9092", TOPICS)   # + aiokafka TLS/SASL kwargs if
 asyncio.run(generate(target=target, rate=2.0, duration=600, seed=7, incident=True))
 
 Errors: `GeneratorError` (a ValueError) for an incident that does not fit the
-duration and for a Kafka that cannot be reached; aiokafka's errors are
-translated here.
+duration and for a Kafka that cannot be reached (the producer's `KafkaUnreachable`).
 """
 
 from __future__ import annotations
@@ -18,10 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from aiokafka.errors import KafkaError
 
 from stream.dev.traffic import Incident, Record, TrafficModel
-from stream.kafka.producer import Producer
+from stream.kafka.producer import KafkaUnreachable, Producer
 
 TOPICS = {"tickets": "support.tickets", "calls": "support.calls", "agents": "support.agents"}
 PROGRESS_EVERY = 10.0  # seconds between progress reports in real time
@@ -99,11 +97,9 @@ async def generate(
     producer = Producer(target.bootstrap, linger_ms=5, max_batch_size=1 << 20, **target.security)
     try:
         await producer.__aenter__()
-    except KafkaError as exc:
-        await producer.__aexit__(None, None, None)
+    except KafkaUnreachable as exc:
         raise GeneratorError(
-            f"cannot reach Kafka at {target.bootstrap} ({type(exc).__name__}): start one"
-            " with `kpiwatch broker` or pass --bootstrap"
+            f"{exc}: start one with `kpiwatch broker` or pass --bootstrap"
         ) from None
     try:
         return await _produce(producer, target.topics, model, t0, past, span, realtime, progress)

@@ -5,5 +5,7 @@ tables, `setup` checks and creates topics, `silence_log` replicates API silences
 `internals` holds every faust/aiokafka private we rely on (the exact fetch loop, the
 fetch wait, the memory store's maps), each with why (nothing else touches them);
 `history` reads the input topics for `kpiwatch backtest` (no consumer group, nothing
-committed), `ingest_producer` writes what `kpiwatch ingest` maps (acks=all).
+committed), `ingest_producer` writes what `kpiwatch ingest` maps (acks=all), `producer`
+is the plain producer for tools, and `web` serves `stream.web`'s handlers (`Routes`,
+`Request`, `Reply`) so that no handler sees a faust type.
 """

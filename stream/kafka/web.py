@@ -1,7 +1,8 @@
 """HTTP routes and background tasks on the faust app, without faust types in the handlers.
 
 routes = Routes(app)
-routes.add("/api/v1/alerts", get=alerts)  # async def alerts(request) -> Reply
+routes.add("/api/v1/alerts", get=alerts)  # async def alerts(request: Request) -> Reply
+routes.add("/silences/{sid}", delete=expire)  # request.match_info["sid"]
 routes.task(evaluate_forever)
 """
 
@@ -9,32 +10,75 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import faust
 from faust.web import View
 
+TEXT = "text/plain; charset=utf-8"
+HTML = "text/html; charset=utf-8"
 
-class Request(Protocol):
+
+class Request:
     """What a handler may read from a request (aiohttp's, under faust)."""
 
-    @property
-    def headers(self) -> Mapping[str, str]: ...
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
 
     @property
-    def match_info(self) -> Mapping[str, str]: ...
+    def headers(self) -> Mapping[str, str]:
+        """Return the request headers (case-insensitive keys)."""
+        headers: Mapping[str, str] = self._raw.headers
+        return headers
 
-    async def read(self) -> bytes: ...
+    @property
+    def match_info(self) -> Mapping[str, str]:
+        """Return the path parameters, e.g. `sid` for `/silences/{sid}`."""
+        return dict(self._raw.match_info)
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        """Return the query parameters (the first value of a repeated one)."""
+        query: Mapping[str, str] = self._raw.query
+        return query
+
+    def query_all(self, name: str) -> list[str]:
+        """Return every value of a repeated query parameter, in order."""
+        return [str(v) for v in self._raw.query.getall(name, [])]
+
+    async def read(self) -> bytes:
+        """Return the request body."""
+        body: bytes = await self._raw.read()
+        return body
+
+    async def form(self) -> dict[str, str]:
+        """Return the fields of a url-encoded or multipart form body."""
+        return {k: str(v) for k, v in (await self._raw.post()).items()}
 
 
 @dataclass(frozen=True)
 class Reply:
-    """A response: JSON for dicts and lists, raw bytes with their Content-Type otherwise."""
+    """A response: JSON for dicts and lists, raw bytes or text with their Content-Type otherwise."""
 
     body: Any
     status: int = 200
     content_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def html(cls, text: str, status: int = 200) -> Reply:
+        """Return an HTML page."""
+        return cls(text.encode(), status, HTML)
+
+    @classmethod
+    def text(cls, text: str, status: int = 200) -> Reply:
+        """Return plain text."""
+        return cls(text.encode(), status, TEXT)
+
+    @classmethod
+    def see_other(cls, location: str) -> Reply:
+        """Return a 303 redirect to `location` (after a form post)."""
+        return cls(b"", 303, TEXT, {"Location": location})
 
 
 Handler = Callable[[Request], Awaitable[Reply]]
@@ -67,7 +111,7 @@ class Routes:
 
 def _method(handler: Handler) -> Callable[..., Awaitable[Any]]:
     async def method(view: View, request: Any, **_: Any) -> Any:
-        reply = await handler(request)
+        reply = await handler(Request(request))
         if isinstance(reply.body, dict | list):
             return view.json(reply.body, status=reply.status, headers=dict(reply.headers))
         headers = {"Content-Type": reply.content_type, **reply.headers}

@@ -13,12 +13,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import faust
 import yaml
-from faust.web import View
 
 from alerts.errors import SilenceError, SilenceNotFound
 from stream.alerting import Alerting
+from stream.kafka.web import Reply, Request, Routes
 from stream.version import kpiwatch_version
 from stream.web.amv2 import Filter, alert_v2, query_bool, silence_from_v2, silence_v2
 from stream.web.errors import RequestError, error_body
@@ -26,92 +25,92 @@ from stream.web.errors import RequestError, error_body
 STARTED = datetime.now(UTC)
 
 
-def refused(view: View, problems: list[str], status: int = 400) -> Any:
+def refused(problems: list[str], status: int = 400) -> Reply:
     """Return the JSON error response for `problems`."""
-    return view.json(error_body(problems), status=status)
+    return Reply(error_body(problems), status=status)
 
 
-def add_v2(app: faust.App, alerting: Alerting, ready: Callable[[], bool]) -> None:
+def add_v2(routes: Routes, alerting: Alerting, ready: Callable[[], bool]) -> None:
     """Register the Alertmanager v2 routes."""
 
-    def denied(view: View, request: Any) -> Any:
+    def denied(request: Request) -> Reply | None:
         if alerting.authorized(request.headers.get("Authorization")):
             return None
-        return refused(view, ["bearer token required"], 401)
+        return refused(["bearer token required"], 401)
 
-    @app.page("/api/v2/alerts")
-    async def alerts(self: View, request: Any) -> Any:
+    async def alerts(request: Request) -> Reply:
         try:
-            return self.json(list_alerts(alerting, request.query))
+            return Reply(list_alerts(alerting, request))
         except RequestError as exc:
-            return refused(self, exc.problems)
+            return refused(exc.problems)
 
-    @app.page("/api/v2/alerts/groups")
-    async def groups(self: View, request: Any) -> Any:
+    async def groups(request: Request) -> Reply:
         try:
-            return self.json(alert_groups(alerting, list_alerts(alerting, request.query)))
+            return Reply(alert_groups(alerting, list_alerts(alerting, request)))
         except RequestError as exc:
-            return refused(self, exc.problems)
+            return refused(exc.problems)
 
-    @app.page("/api/v2/receivers")
-    async def receivers(self: View, request: Any) -> Any:
-        return self.json([{"name": r.name} for r in alerting.config.receivers])
+    async def receivers(request: Request) -> Reply:
+        return Reply([{"name": r.name} for r in alerting.config.receivers])
 
-    @app.page("/api/v2/silences")
-    class Silences(View):
-        async def get(self, request: Any) -> Any:
-            try:
-                wanted = Filter.parse(request.query.getall("filter", []))
-            except RequestError as exc:
-                return refused(self, exc.problems)
-            engine, now = alerting.engine, datetime.now(UTC)
-            items = engine.silences.all(now) if engine else []
-            return self.json(
-                [silence_v2(s, now) for s in items if wanted.matches(s.silence.matchers)]
-            )
+    async def silences(request: Request) -> Reply:
+        try:
+            wanted = Filter.parse(request.query_all("filter"))
+        except RequestError as exc:
+            return refused(exc.problems)
+        engine, now = alerting.engine, datetime.now(UTC)
+        items = engine.silences.all(now) if engine else []
+        return Reply([silence_v2(s, now) for s in items if wanted.matches(s.silence.matchers)])
 
-        async def post(self, request: Any) -> Any:
-            if (resp := denied(self, request)) is not None:
-                return resp
-            try:
-                silence = silence_from_v2(await request.read())
-                sid = await alerting.add_silence(silence.model_dump_json().encode())
-            except RequestError as exc:
-                return refused(self, exc.problems)
-            except SilenceError as exc:
-                return refused(self, [str(exc)])
-            return self.json({"silenceID": sid})
+    async def add_silence(request: Request) -> Reply:
+        if (resp := denied(request)) is not None:
+            return resp
+        try:
+            silence = silence_from_v2(await request.read())
+            sid = await alerting.add_silence(silence.model_dump_json().encode())
+        except RequestError as exc:
+            return refused(exc.problems)
+        except SilenceError as exc:
+            return refused([str(exc)])
+        return Reply({"silenceID": sid})
 
-    @app.page("/api/v2/silence/{sid}")
-    class Silence(View):
-        async def get(self, request: Any, sid: str) -> Any:
-            engine, now = alerting.engine, datetime.now(UTC)
-            try:
-                if engine is None:
-                    raise SilenceNotFound(sid)
-                return self.json(silence_v2(engine.silences.get(sid), now))
-            except SilenceNotFound:
-                return refused(self, [f"no silence {sid}"], 404)
+    async def silence(request: Request) -> Reply:
+        sid = request.match_info["sid"]
+        engine, now = alerting.engine, datetime.now(UTC)
+        try:
+            if engine is None:
+                raise SilenceNotFound(sid)
+            return Reply(silence_v2(engine.silences.get(sid), now))
+        except SilenceNotFound:
+            return refused([f"no silence {sid}"], 404)
 
-        async def delete(self, request: Any, sid: str) -> Any:
-            if (resp := denied(self, request)) is not None:
-                return resp
-            try:
-                await alerting.expire_silence(sid)
-            except SilenceNotFound:
-                return refused(self, [f"no silence {sid}"], 404)
-            except SilenceError as exc:
-                return refused(self, [str(exc)])
-            return self.json({})
+    async def expire(request: Request) -> Reply:
+        sid = request.match_info["sid"]
+        if (resp := denied(request)) is not None:
+            return resp
+        try:
+            await alerting.expire_silence(sid)
+        except SilenceNotFound:
+            return refused([f"no silence {sid}"], 404)
+        except SilenceError as exc:
+            return refused([str(exc)])
+        return Reply({})
 
-    @app.page("/api/v2/status")
-    async def status(self: View, request: Any) -> Any:
-        return self.json(status_v2(alerting, ready()))
+    async def status(request: Request) -> Reply:
+        return Reply(status_v2(alerting, ready()))
+
+    routes.add("/api/v2/alerts", get=alerts)
+    routes.add("/api/v2/alerts/groups", get=groups)
+    routes.add("/api/v2/receivers", get=receivers)
+    routes.add("/api/v2/silences", get=silences, post=add_silence)
+    routes.add("/api/v2/silence/{sid}", get=silence, delete=expire)
+    routes.add("/api/v2/status", get=status)
 
 
-def list_alerts(alerting: Alerting, query: Any) -> list[dict[str, Any]]:
+def list_alerts(alerting: Alerting, request: Request) -> list[dict[str, Any]]:
     """Return the firing alerts as gettableAlerts, filtered as Alertmanager does."""
-    wanted = Filter.parse(query.getall("filter", []))
+    query = request.query
+    wanted = Filter.parse(request.query_all("filter"))
     active = query_bool(query, "active", True)
     silenced = query_bool(query, "silenced", True)
     inhibited = query_bool(query, "inhibited", True)

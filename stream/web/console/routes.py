@@ -1,4 +1,4 @@
-"""Register the console's pages, forms and static files on the faust web server."""
+"""Register the console's pages, forms and static files on the worker's web server."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from importlib.resources import files
-from typing import Any
 from urllib.parse import urlencode
-
-import faust
-from faust.web import View
 
 from alerts.errors import SilenceError, SilenceNotFound
 from stream.alerting import Alerting
 from stream.kafka.processor import Worker
+from stream.kafka.web import Reply, Request, Routes
 from stream.version import kpiwatch_version
 from stream.web.console import pages
 from stream.web.console.forms import silence_from_form
@@ -76,18 +73,17 @@ class Console:
             windows=windows,
         )
 
-    def token_ok(self, request: Any, form: Mapping[str, str]) -> bool:
+    def token_ok(self, request: Request, form: Mapping[str, str]) -> bool:
         """Return whether the form's token (or the Authorization header) allows writes."""
         header = request.headers.get("Authorization")
         token = form.get("token")
         return self.alerting.authorized(f"Bearer {token}" if token else header)
 
 
-def add_console(app: faust.App, worker: Worker, alerting: Alerting, lag: Lag) -> None:
+def add_console(routes: Routes, worker: Worker, alerting: Alerting, lag: Lag) -> None:
     """Register `/`, `/alerts`, `/silences`, `/notifications`, `/status` and `/static/`."""
     console = Console(worker, alerting, lag)
 
-    @app.task  # type: ignore[untyped-decorator]
     async def record_history() -> None:
         while True:  # a point now, then every RECORD_EVERY seconds
             if worker.ready:
@@ -97,60 +93,59 @@ def add_console(app: faust.App, worker: Worker, alerting: Alerting, lag: Lag) ->
                     log.exception("could not record the console's KPI history")
             await asyncio.sleep(RECORD_EVERY)
 
-    def simple(path: str, render: Callable[[Context], str]) -> None:
-        async def handler(self: View, request: Any) -> Any:
-            return self.html(render(console.context()))
+    routes.task(record_history)
 
-        app.page(path, name=f"console{path.replace('/', '-')}")(handler)
+    def simple(path: str, render: Callable[[Context], str]) -> None:
+        async def handler(request: Request) -> Reply:
+            return Reply.html(render(console.context()))
+
+        routes.add(path, get=handler)
 
     simple("/", pages.overview)
     simple("/alerts", pages.alerts)
     simple("/notifications", pages.notifications)
     simple("/status", pages.status)
 
-    def silences_page(view: View, prefill: Mapping[str, str], msg: str, status: int) -> Any:
-        return view.html(pages.silences(console.context(), prefill, msg), status=status)
+    def silences_page(prefill: Mapping[str, str], msg: str, status: int) -> Reply:
+        return Reply.html(pages.silences(console.context(), prefill, msg), status)
 
-    @app.page("/silences", name="console-silences")
-    class Silences(View):
-        async def get(self, request: Any) -> Any:
-            query = dict(request.query)
-            msg = query.pop("_msg", "")
-            return silences_page(self, query, msg, 200)
+    async def silences(request: Request) -> Reply:
+        query = dict(request.query)
+        msg = query.pop("_msg", "")
+        return silences_page(query, msg, 200)
 
-        async def post(self, request: Any) -> Any:
-            form = {k: str(v) for k, v in (await request.post()).items()}
-            prefill = dict(line.partition("=")[::2] for line in form.get("matchers", "").split())
-            if not console.token_ok(request, form):
-                return silences_page(self, prefill, "Refused: a valid API token is needed.", 401)
-            try:
-                body = silence_from_form(form, datetime.now(UTC))
-                sid = await alerting.add_silence(body)
-            except RequestError as exc:
-                return silences_page(self, prefill, "Refused: " + "; ".join(exc.problems), 400)
-            except SilenceError as exc:
-                return silences_page(self, prefill, f"Refused: {exc}", 400)
-            return _see_other(self, "/silences?" + urlencode({"_msg": f"Silence {sid} created."}))
+    async def add_silence(request: Request) -> Reply:
+        form = await request.form()
+        prefill = dict(line.partition("=")[::2] for line in form.get("matchers", "").split())
+        if not console.token_ok(request, form):
+            return silences_page(prefill, "Refused: a valid API token is needed.", 401)
+        try:
+            body = silence_from_form(form, datetime.now(UTC))
+            sid = await alerting.add_silence(body)
+        except RequestError as exc:
+            return silences_page(prefill, "Refused: " + "; ".join(exc.problems), 400)
+        except SilenceError as exc:
+            return silences_page(prefill, f"Refused: {exc}", 400)
+        return Reply.see_other("/silences?" + urlencode({"_msg": f"Silence {sid} created."}))
 
-    @app.page("/silences/{sid}/expire", name="console-expire")
-    class Expire(View):
-        async def post(self, request: Any, sid: str) -> Any:
-            form = {k: str(v) for k, v in (await request.post()).items()}
-            if not console.token_ok(request, form):
-                return silences_page(self, {}, "Refused: a valid API token is needed.", 401)
-            try:
-                await alerting.expire_silence(sid)
-            except (SilenceNotFound, SilenceError) as exc:
-                return silences_page(self, {}, f"Refused: {exc}", 400)
-            return _see_other(self, "/silences?" + urlencode({"_msg": f"Silence {sid} expired."}))
+    async def expire(request: Request) -> Reply:
+        sid = request.match_info["sid"]
+        form = await request.form()
+        if not console.token_ok(request, form):
+            return silences_page({}, "Refused: a valid API token is needed.", 401)
+        try:
+            await alerting.expire_silence(sid)
+        except (SilenceNotFound, SilenceError) as exc:
+            return silences_page({}, f"Refused: {exc}", 400)
+        return Reply.see_other("/silences?" + urlencode({"_msg": f"Silence {sid} expired."}))
 
-    @app.page("/static/{name}", name="console-static")
-    async def static(self: View, request: Any, name: str) -> Any:
+    async def static(request: Request) -> Reply:
+        name = request.match_info["name"]
         if name not in STATIC:
-            return self.text("not found", status=404)
+            return Reply.text("not found", 404)
         body = files("stream.web.console").joinpath("static", name).read_bytes()
-        return self.bytes(body, content_type=STATIC[name])
+        return Reply(body, content_type=STATIC[name])
 
-
-def _see_other(view: View, location: str) -> Any:
-    return view.text("", status=303, headers={"Location": location})
+    routes.add("/silences", get=silences, post=add_silence)
+    routes.add("/silences/{sid}/expire", post=expire)
+    routes.add("/static/{name}", get=static)
