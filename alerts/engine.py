@@ -90,6 +90,7 @@ class AlertEngine:
         self._kpi_now: datetime | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._paused = False
+        self._held = False
 
     # -- lifecycle of the engine -------------------------------------------
 
@@ -132,9 +133,18 @@ class AlertEngine:
         self._kpi_now = snapshot.at
         self.tick()
 
+    def hold_notifications(self, held: bool) -> None:
+        """Hold (True) or release every notification: the worker is catching up on a backlog.
+
+        Rules are about now (SPEC §4). Alerts still step through their lifecycle on the
+        KPI clock; one still active when released notifies then, with its true start,
+        and one that became active and resolved while held was never told: it sends nothing.
+        """
+        self._held = held
+
     def tick(self) -> None:
         """Flush the groups that are due and drop finished resolved alerts."""
-        if self._paused:
+        if self._paused or self._held:
             return
         now = self._clock()
         for flush in self._group.run(now):

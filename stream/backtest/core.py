@@ -35,7 +35,7 @@ def window_retention(config: Config) -> float:
     longest = max(
         (td.total_seconds() if td else 86400.0 * 1.1) for td in config.window_lengths().values()
     )
-    return 2 * longest + config.allowed_lateness.total_seconds()
+    return 2 * longest + config.replay_threshold.total_seconds()
 
 
 def warmup_seconds(config: Config) -> float:
@@ -69,7 +69,7 @@ def core_key(config: Config) -> str:
             "kpis",
             "calendars",
             "sla_policies",
-            "allowed_lateness",
+            "replay_threshold",
             "worker",
         },
     )

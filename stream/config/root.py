@@ -145,7 +145,12 @@ class Config(Strict):
         "24h",
         "today",
     )
-    allowed_lateness: Duration = timedelta(minutes=10)
+    # a worker whose newest event time is further behind its wall clock than this reports
+    # KPIs as of that event time (it is replaying history), else as of the wall clock
+    replay_threshold: PositiveDuration = timedelta(minutes=10)
+    # retired (issue 9): it dropped facts windows still held. Still accepted so that old
+    # files load; it changes nothing, and the worker logs a warning when it is set
+    allowed_lateness: Duration | None = None
     # events stamped further ahead of the worker's clock go to the dead-letter topic: one
     # producer with a wrong clock would otherwise make every later event of its queue "late"
     max_future_skew: PositiveDuration = timedelta(minutes=5)
