@@ -214,6 +214,9 @@ class Worker:
             self.pipeline.metrics.dead_letters.labels(table_name).inc(len(out.dead_letters))
         for d in out.dead_letters:
             futs.append(await send(self.spec.dead_letter, d.key, d.value, None, None, d.headers))
+        if futs:  # confirmed before the state that makes a replay skip these records
+            await asyncio.gather(*futs)
+            futs = []
         table = self.tables[table_name]
         changelog = table.changelog_topic.get_topic_name()
         for part, key, value in out.state:
