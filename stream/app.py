@@ -14,9 +14,11 @@ import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faust
+import httpx
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -33,7 +35,8 @@ from stream.entities.tickets import derive_ticket
 from stream.events.models import STREAMS
 from stream.kafka.app import KafkaSpec, make_app
 from stream.kafka.internals import committed_offsets
-from stream.kafka.processor import Worker
+from stream.kafka.outbox import Outbox
+from stream.kafka.processor import Processor
 from stream.kafka.setup import (
     bootstrap_of,
     client_kwargs,
@@ -105,10 +108,10 @@ def window_retention(config: Config) -> float:
 
 @dataclass
 class Service:
-    """A built worker: the faust app, our worker binding, pipeline and registry."""
+    """A built worker: the faust app, the processor binding it, pipeline and registry."""
 
     app: faust.App
-    worker: Worker
+    processor: Processor
     pipeline: Pipeline
     registry: CollectorRegistry
 
@@ -143,24 +146,24 @@ def build_service(
     registry = CollectorRegistry()
     pipeline = build_pipeline(config, registry)
     app = make_app(spec)
+    outbox = Outbox()  # alerting writes through it; the processor serves it
     alerting = Alerting(
         config,
         config_path,
         pipeline,
         registry,
-        lambda value, reason: worker.dead_letter(value, reason),
+        clock=lambda: datetime.now(UTC),
+        client=httpx.AsyncClient(timeout=10.0),
+        outbox=outbox,
+        silence_log=SilenceLog(spec.bootstrap, silences_topic(config), client_kwargs(config)),
     )
-    worker = Worker(
-        app, spec, pipeline, on_alert_states=alerting.restore, on_revoked=alerting.pause
-    )
-    alerting.silence_log = SilenceLog(
-        spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
-    )
+    processor = Processor(app, spec, pipeline, listener=alerting, outbox=outbox)
     registry.register(lag_collector(lambda: consumer_lag(app)))
     routes = Routes(app)
-    add_pages(routes, worker, registry)
-    add_alerting(routes, worker, alerting, config.worker.evaluation_interval.total_seconds())
-    return Service(app, worker, pipeline, registry)
+    add_pages(routes, processor, registry)
+    interval = config.worker.evaluation_interval.total_seconds()
+    add_alerting(routes, alerting, lambda: processor.ready, interval)
+    return Service(app, processor, pipeline, registry)
 
 
 def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
@@ -186,7 +189,7 @@ def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
     return out
 
 
-def add_pages(routes: Routes, worker: Worker, registry: CollectorRegistry) -> None:
+def add_pages(routes: Routes, processor: Processor, registry: CollectorRegistry) -> None:
     """Register /metrics, /healthz and /readyz on the worker's web server."""
 
     async def metrics(request: Request) -> Reply:
@@ -197,8 +200,8 @@ def add_pages(routes: Routes, worker: Worker, registry: CollectorRegistry) -> No
         return Reply({"status": "ok"})
 
     async def readyz(request: Request) -> Reply:
-        ok = worker.ready
-        return Reply({"ready": ok, "recovered": sorted(worker.recovered)}, 200 if ok else 503)
+        ok = processor.ready
+        return Reply({"ready": ok, "recovered": sorted(processor.recovered)}, 200 if ok else 503)
 
     routes.add("/metrics", get=metrics)
     routes.add("/healthz", get=healthz)
