@@ -14,8 +14,9 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class Alerting:
         client: httpx.AsyncClient,
         outbox: Outbox,
         silence_log: SilenceLog | None = None,
+        catch_up: Callable[[], bool] = lambda: False,
     ) -> None:
         self.config, self.config_path, self.pipeline = config, config_path, pipeline
         self.registry, self.clock, self.client = registry, clock, client
@@ -71,11 +73,15 @@ class Alerting:
         )
         self.restart_required: tuple[str, ...] = ()
         self.reload_error = ""
+        self.loaded_at = datetime.now(UTC)  # when the running config was loaded
         self._pending: list[dict[str, Any]] | None = None
         self._known: dict[str, int] = {}  # fingerprint → partition, to delete resolved ones
         self._recorded = asyncio.Event()
         self._persister: asyncio.Task[None] | None = None
         self._pending_silences: list[dict[str, Any]] | None = None
+        self._loaded_stat = self._file_stat()  # the file as loaded at start (see watch_file)
+        self.catch_up = catch_up  # whether the worker is behind on a backlog (holds notices)
+        self.catching_up = True  # as of the last evaluation (none yet: not known to be live)
 
     async def start(self) -> None:
         """Create the engine; start its receiver tasks and the silence log."""
@@ -150,8 +156,23 @@ class Alerting:
         """Evaluate rules on a fresh snapshot; return state records to persist."""
         if self.engine is None:
             return []
+        self.catching_up = self.catch_up()
+        self.engine.hold_notifications(self.catching_up)
         self.engine.evaluate(self.pipeline.snapshot())
         return self.changes()
+
+    def is_catching_up(self) -> bool:
+        """Return whether the worker is catching up on a backlog (notifications held)."""
+        return self.catching_up
+
+    def catch_up_status(self) -> dict[str, Any]:
+        """Return the catching-up state for /readyz and the alerts API."""
+        reason = getattr(self.catch_up, "reason", "")
+        return {
+            "catching_up": self.catching_up,
+            "mode": "catching_up" if self.catching_up else "live",
+            **({"behind": reason} if self.catching_up and reason else {}),
+        }
 
     def changes(self) -> list[Dirty]:
         """Return the changed alert states as records of the queues table."""
@@ -175,6 +196,7 @@ class Alerting:
         """Reload the config file; swap its live parts if valid, keep the old config if not."""
         if self.config_path is None or self.engine is None:
             return False
+        self._loaded_stat = self._file_stat()
         try:
             new = apply_settings(load_config(self.config_path), load_settings())
             plan = plan_reload(self.config, new, str(self.config_path))
@@ -189,6 +211,7 @@ class Alerting:
         self.reload_ok.set(1)
         self.restart_gauge.set(1 if plan.restart_required else 0)
         self.reload_error = ""
+        self.loaded_at = datetime.now(UTC)
         if plan.restart_required:
             log.warning(
                 "config reloaded from %s; restart to apply the changes to: %s",
@@ -238,11 +261,24 @@ class Alerting:
             log.exception("bad replicated silence ignored")
 
     async def watch_file(self) -> None:
-        """Reload when the config file changes."""
+        """Reload when the config file changes.
+
+        The watcher is armed only once this task runs, after start-up: an edit made before
+        that (or an event the watcher misses) is caught by comparing the file's stat with the
+        one last loaded, once per watcher timeout.
+        """
         if self.config_path is None:
             return
         from watchfiles import awatch
 
         with contextlib.suppress(asyncio.CancelledError):
-            async for _ in awatch(self.config_path):
-                await self.reload()
+            async for changes in awatch(self.config_path, yield_on_timeout=True):
+                if changes or self._file_stat() != self._loaded_stat:
+                    await self.reload()
+
+    def _file_stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.config_path) if self.config_path is not None else None
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size) if st is not None else None

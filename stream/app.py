@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import faust
 import httpx
@@ -28,6 +29,7 @@ from prometheus_client import (
 )
 
 from stream.alerting import Alerting
+from stream.config.kpi_params import kpi_info, kpi_params
 from stream.config.root import Config
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
@@ -46,22 +48,23 @@ from stream.kafka.setup import (
 )
 from stream.kafka.silence_log import SilenceLog
 from stream.kafka.web import Reply, Request, Routes
-from stream.kpis.info import kpi_info, kpi_options
-from stream.kpis.windows import SlidingWindow, TodayWindow, Window
-from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
+from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
+from stream.metrics import KpiCollector, PipelineMetrics, catching_up_collector, lag_collector
 from stream.pipeline.batch import Pipeline
+from stream.pipeline.catchup import CatchUp
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
+from stream.web.routes import add_web
 
 log = logging.getLogger("kpiwatch.app")
 disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series only add noise to every counter
 
 
-def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
+def window_factory(config: Config) -> Callable[[], dict[str, RollingWindow]]:
     """Return a function that builds a fresh set of the configured windows."""
     lengths = config.window_lengths()
 
-    def make() -> dict[str, Window]:
+    def make() -> dict[str, RollingWindow]:
         return {
             name: TodayWindow(config.timezone) if td is None else SlidingWindow(td.total_seconds())
             for name, td in lengths.items()
@@ -72,6 +75,11 @@ def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
 
 def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     """Return the pure pipeline for `config`, its metrics registered in `registry`."""
+    if config.allowed_lateness is not None:
+        log.warning(
+            "allowed_lateness is retired and ignored: every fact counts in each window that"
+            " still holds its time (docs/kpis.md); remove it from the config"
+        )
     policies = config.build_sla_policies()
     wrapup = config.kpis.wrapup_timeout.total_seconds()
     keep = config.worker.retention.total_seconds()
@@ -85,9 +93,9 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     }
     pipeline = Pipeline(
         entity,
-        QueueStage(window_factory(config), kpi_options(config), windows_keep),
+        QueueStage(window_factory(config), kpi_params(config), windows_keep),
         PipelineMetrics(registry),
-        live_threshold=config.allowed_lateness.total_seconds(),
+        live_threshold=config.replay_threshold.total_seconds(),
         max_future_skew=config.max_future_skew.total_seconds(),
         topics={s: getattr(config.kafka.topics, s) for s in STREAMS},
     )
@@ -103,7 +111,7 @@ def window_retention(config: Config) -> float:
     longest = max(
         (td.total_seconds() if td else 86400.0 * 1.1) for td in config.window_lengths().values()
     )
-    return 2 * longest + config.allowed_lateness.total_seconds()
+    return 2 * longest + config.replay_threshold.total_seconds()
 
 
 @dataclass
@@ -146,6 +154,8 @@ def build_service(
     registry = CollectorRegistry()
     pipeline = build_pipeline(config, registry)
     app = make_app(spec)
+    consumed = {*spec.topics.values(), spec.views_topic}  # not the assignor's, nor changelogs
+    catch_up = CatchUp(lambda: {tp: o for tp, o in offsets(app).items() if tp[0] in consumed})
     outbox = Outbox()  # alerting writes through it; the processor serves it
     alerting = Alerting(
         config,
@@ -156,23 +166,32 @@ def build_service(
         client=httpx.AsyncClient(timeout=10.0),
         outbox=outbox,
         silence_log=SilenceLog(spec.bootstrap, silences_topic(config), client_kwargs(config)),
+        catch_up=catch_up,
     )
     processor = Processor(app, spec, pipeline, listener=alerting, outbox=outbox)
     registry.register(lag_collector(lambda: consumer_lag(app)))
+    registry.register(catching_up_collector(alerting.is_catching_up))
     routes = Routes(app)
-    add_pages(routes, processor, registry)
+    add_pages(routes, processor, registry, alerting.catch_up_status)
     interval = config.worker.evaluation_interval.total_seconds()
     add_alerting(routes, alerting, lambda: processor.ready, interval)
+    add_web(routes.app, processor, alerting, lambda: consumer_lag(app))
     return Service(app, processor, pipeline, registry)
 
 
 def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
-    """Return highwater − committed offset per consumed partition (empty before assignment).
+    """Return highwater − committed offset per consumed partition (empty before assignment)."""
+    return {tp: max(0, hw - done) for tp, (done, hw) in offsets(app).items() if hw is not None}
 
+
+def offsets(app: faust.App) -> dict[tuple[str, int], tuple[int, int | None]]:
+    """Return (committed offset, highwater or None before a fetch) per consumed partition.
+
+    Committed is what survives a crash, and only processed records are committed.
     Changelog partitions are assigned for recovery only and never committed: left out,
     they would show as lag that never drains.
     """
-    out: dict[tuple[str, int], int] = {}
+    out: dict[tuple[str, int], tuple[int, int | None]] = {}
     try:
         consumer = app.consumer
         changelogs = app.tables.changelog_topics
@@ -180,17 +199,20 @@ def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
         for tp in consumer.assignment():
             if tp.topic in changelogs:
                 continue
-            hw = consumer.highwater(tp)
-            pos = committed.get(tp)  # committed is what survives a crash
-            if hw is not None:
-                out[(tp.topic, tp.partition)] = max(0, hw - (pos or 0))
+            done = committed.get(tp) or 0
+            out[(tp.topic, tp.partition)] = (done, consumer.highwater(tp))
     except Exception:  # the consumer may not exist yet; lag is best-effort
         return {}
     return out
 
 
-def add_pages(routes: Routes, processor: Processor, registry: CollectorRegistry) -> None:
-    """Register /metrics, /healthz and /readyz on the worker's web server."""
+def add_pages(
+    routes: Routes,
+    processor: Processor,
+    registry: CollectorRegistry,
+    catch_up: Callable[[], dict[str, Any]] = dict,
+) -> None:
+    """Register /metrics, /healthz and /readyz (which says live or catching up)."""
 
     async def metrics(request: Request) -> Reply:
         body = generate_latest(registry)  # in the loop thread: state is not thread-safe
@@ -201,7 +223,8 @@ def add_pages(routes: Routes, processor: Processor, registry: CollectorRegistry)
 
     async def readyz(request: Request) -> Reply:
         ok = processor.ready
-        return Reply({"ready": ok, "recovered": sorted(processor.recovered)}, 200 if ok else 503)
+        body = {"ready": ok, "recovered": sorted(processor.recovered), **catch_up()}
+        return Reply(body, 200 if ok else 503)
 
     routes.add("/metrics", get=metrics)
     routes.add("/healthz", get=healthz)

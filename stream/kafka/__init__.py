@@ -5,5 +5,7 @@ tables, `writer` sends what it produces (confirmed), `outbox` carries the alerti
 side's writes to it, `web` registers routes and tasks, `producer` serves tools,
 `setup` checks and creates topics, `silence_log` replicates API silences,
 `internals` holds every faust/aiokafka private we rely on (the exact fetch loop, the
-fetch wait, the memory store's maps), each with why; nothing else touches them.
+fetch wait, the memory store's maps), each with why (nothing else touches them);
+`history` reads the input topics for `kpiwatch backtest` (no consumer group, nothing
+committed), `ingest_producer` writes what `kpiwatch ingest` maps (acks=all).
 """

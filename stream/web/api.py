@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from alerts.errors import SilenceError, SilenceNotFound
 from stream.alerting import Alerting
 from stream.kafka.web import Reply, Request, Routes
+from stream.web.errors import error_body, problems_of
 
 log = logging.getLogger("kpiwatch.api")
 COALESCE_S = 0.05  # evaluate at most this often on KPI changes
@@ -64,11 +65,12 @@ def add_endpoints(routes: Routes, alerting: Alerting) -> None:
     def denied(request: Request) -> Reply | None:
         if alerting.authorized(request.headers.get("Authorization")):
             return None
-        return Reply({"error": "bearer token required"}, status=401)
+        return Reply(error_body(["bearer token required"]), status=401)
 
     async def alerts(request: Request) -> Reply:
         engine = alerting.engine
-        return Reply({"alerts": engine.alerts_json() if engine else []})
+        body = {"alerts": engine.alerts_json() if engine else [], **alerting.catch_up_status()}
+        return Reply(body)
 
     async def silences(request: Request) -> Reply:
         engine = alerting.engine
@@ -79,8 +81,10 @@ def add_endpoints(routes: Routes, alerting: Alerting) -> None:
             return resp
         try:
             sid = await alerting.add_silence(await request.read())
-        except (ValidationError, SilenceError) as exc:
-            return Reply({"error": str(exc)}, status=400)
+        except ValidationError as exc:
+            return Reply(error_body(problems_of(exc)), status=400)
+        except SilenceError as exc:
+            return Reply(error_body([str(exc)]), status=400)
         return Reply({"silenceID": sid})
 
     async def expire_silence(request: Request) -> Reply:
@@ -90,9 +94,9 @@ def add_endpoints(routes: Routes, alerting: Alerting) -> None:
         try:
             await alerting.expire_silence(sid)
         except SilenceNotFound:
-            return Reply({"error": f"no silence {sid}"}, status=404)
+            return Reply(error_body([f"no silence {sid}"]), status=404)
         except SilenceError as exc:
-            return Reply({"error": str(exc)}, status=400)
+            return Reply(error_body([str(exc)]), status=400)
         return Reply({"expired": sid})
 
     async def reload(request: Request) -> Reply:

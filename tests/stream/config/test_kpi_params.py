@@ -1,10 +1,10 @@
-"""The definition stamp and the options derived from the config."""
+"""The definition stamp and the KPI parameters derived from the config."""
 
 from __future__ import annotations
 
+from stream.config.kpi_params import kpi_info, kpi_params
 from stream.config.root import Config
-from stream.kpis.facts import KpiOptions
-from stream.kpis.info import kpi_info, kpi_options
+from stream.kpis.params import KpiParams
 
 
 def test_defaults() -> None:
@@ -13,7 +13,7 @@ def test_defaults() -> None:
         "short_abandon": "5",
         "service_level_threshold": "20",
         "wrapup_timeout": "600",
-        "allowed_lateness": "600",
+        "replay_threshold": "600",
         "timezone": "UTC",
         "windows": "15m,1h,24h,today",
         "csat_satisfied": "4-5",
@@ -28,7 +28,7 @@ def test_configured_values() -> None:
         {
             "timezone": "Europe/Paris",
             "windows": ["5m", "today"],
-            "allowed_lateness": "2m",
+            "replay_threshold": "2m",
             "kpis": {
                 "short_abandon": "10s",
                 "service_level_threshold": "30s",
@@ -42,9 +42,9 @@ def test_configured_values() -> None:
         "30",
         "90",
     )
-    assert (info["timezone"], info["windows"], info["allowed_lateness"]) == (
+    assert (info["timezone"], info["windows"], info["replay_threshold"]) == (
         "Europe/Paris",
         "5m,today",
         "120",
     )
-    assert kpi_options(config) == KpiOptions(10.0, 30.0, 120.0)
+    assert kpi_params(config) == KpiParams(10.0, 30.0)
