@@ -76,7 +76,7 @@ class FastConsumer(driver.Consumer):
             if not offset and self.app.topics.acks_enabled_for(tp.topic):
                 # aiokafka leaves the position where it was when nothing is committed:
                 # records delivered before a rebalance would never be fetched again
-                await self._seek(tp, 0)
+                await self._seek_in_thread(tp, 0)
                 committed[tp] = 0
         return committed
 
@@ -96,7 +96,11 @@ class FastConsumer(driver.Consumer):
             if offset is not None and self.app.topics.acks_enabled_for(tp.topic):
                 self._kpi_next[tp] = self._kpi_floor[tp] = offset
                 if tp in assigned:  # a fetch that ran between faust's per-partition seeks
-                    await self._seek(tp, offset)  # may have moved the position on
+                    await self._seek_in_thread(tp, offset)  # may have moved the position on
+
+    async def _seek_in_thread(self, tp: TP, offset: int) -> None:
+        # aiokafka runs in faust's consumer thread; seeking from here races its fetcher
+        await self._thread.call_thread(self._thread.seek, tp, offset)
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         committed = self._committed_offset[tp]
@@ -202,7 +206,7 @@ class FastConsumer(driver.Consumer):
         assigned = self.assignment()
         for tp in undelivered:
             if tp in assigned and tp in self._kpi_next:
-                await self._seek(tp, self._kpi_next[tp])
+                await self._seek_in_thread(tp, self._kpi_next[tp])
 
 
 def _short_fetch_wait() -> None:
