@@ -15,7 +15,7 @@ from faust.web import View
 
 from alerts.errors import SilenceError, SilenceNotFound
 from stream.alerting import Alerting
-from stream.kafka.processor import Worker
+from stream.kafka.processor import Processor
 from stream.version import kpiwatch_version
 from stream.web.console import pages
 from stream.web.console.forms import silence_from_form
@@ -31,7 +31,7 @@ STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 class Console:
     """Build a page Context from the live worker."""
 
-    def __init__(self, worker: Worker, alerting: Alerting, lag: Lag) -> None:
+    def __init__(self, worker: Processor, alerting: Alerting, lag: Lag) -> None:
         self.worker, self.alerting, self.lag = worker, alerting, lag
         self.history = History()
 
@@ -83,7 +83,7 @@ class Console:
         return self.alerting.authorized(f"Bearer {token}" if token else header)
 
 
-def add_console(app: faust.App, worker: Worker, alerting: Alerting, lag: Lag) -> None:
+def add_console(app: faust.App, worker: Processor, alerting: Alerting, lag: Lag) -> None:
     """Register `/`, `/alerts`, `/silences`, `/notifications`, `/status` and `/static/`."""
     console = Console(worker, alerting, lag)
 
