@@ -14,10 +14,12 @@ import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import faust
+import httpx
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -35,7 +37,8 @@ from stream.entities.tickets import derive_ticket
 from stream.events.models import STREAMS
 from stream.kafka.app import KafkaSpec, make_app
 from stream.kafka.internals import committed_offsets
-from stream.kafka.processor import Worker
+from stream.kafka.outbox import Outbox
+from stream.kafka.processor import Processor
 from stream.kafka.setup import (
     bootstrap_of,
     client_kwargs,
@@ -113,10 +116,10 @@ def window_retention(config: Config) -> float:
 
 @dataclass
 class Service:
-    """A built worker: the faust app, our worker binding, pipeline and registry."""
+    """A built worker: the faust app, the processor binding it, pipeline and registry."""
 
     app: faust.App
-    worker: Worker
+    processor: Processor
     pipeline: Pipeline
     registry: CollectorRegistry
 
@@ -151,30 +154,29 @@ def build_service(
     registry = CollectorRegistry()
     pipeline = build_pipeline(config, registry)
     app = make_app(spec)
+    consumed = {*spec.topics.values(), spec.views_topic}  # not the assignor's, nor changelogs
+    catch_up = CatchUp(lambda: {tp: o for tp, o in offsets(app).items() if tp[0] in consumed})
+    outbox = Outbox()  # alerting writes through it; the processor serves it
     alerting = Alerting(
         config,
         config_path,
         pipeline,
         registry,
-        lambda value, reason: worker.dead_letter(value, reason),
+        clock=lambda: datetime.now(UTC),
+        client=httpx.AsyncClient(timeout=10.0),
+        outbox=outbox,
+        silence_log=SilenceLog(spec.bootstrap, silences_topic(config), client_kwargs(config)),
+        catch_up=catch_up,
     )
-    worker = Worker(
-        app, spec, pipeline, on_alert_states=alerting.restore, on_revoked=alerting.pause
-    )
-    alerting.silence_log = SilenceLog(
-        spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
-    )
+    processor = Processor(app, spec, pipeline, listener=alerting, outbox=outbox)
     registry.register(lag_collector(lambda: consumer_lag(app)))
-    consumed = {*spec.topics.values(), spec.views_topic}  # not the assignor's, nor changelogs
-    alerting.catch_up = CatchUp(
-        lambda: {tp: o for tp, o in offsets(app).items() if tp[0] in consumed}
-    )
     registry.register(catching_up_collector(alerting.is_catching_up))
     routes = Routes(app)
-    add_pages(routes, worker, registry, alerting.catch_up_status)
-    add_alerting(routes, worker, alerting, config.worker.evaluation_interval.total_seconds())
-    add_web(routes, worker, alerting, lambda: consumer_lag(app))
-    return Service(app, worker, pipeline, registry)
+    add_pages(routes, processor, registry, alerting.catch_up_status)
+    interval = config.worker.evaluation_interval.total_seconds()
+    add_alerting(routes, alerting, lambda: processor.ready, interval)
+    add_web(routes, processor, alerting, lambda: consumer_lag(app))
+    return Service(app, processor, pipeline, registry)
 
 
 def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
@@ -206,7 +208,7 @@ def offsets(app: faust.App) -> dict[tuple[str, int], tuple[int, int | None]]:
 
 def add_pages(
     routes: Routes,
-    worker: Worker,
+    processor: Processor,
     registry: CollectorRegistry,
     catch_up: Callable[[], dict[str, Any]] = dict,
 ) -> None:
@@ -220,8 +222,8 @@ def add_pages(
         return Reply({"status": "ok"})
 
     async def readyz(request: Request) -> Reply:
-        ok = worker.ready
-        body = {"ready": ok, "recovered": sorted(worker.recovered), **catch_up()}
+        ok = processor.ready
+        body = {"ready": ok, "recovered": sorted(processor.recovered), **catch_up()}
         return Reply(body, 200 if ok else 503)
 
     routes.add("/metrics", get=metrics)

@@ -1,11 +1,13 @@
 """Everything that talks to Kafka through faust or aiokafka (and nothing else does).
 
 `app` builds the faust app, `processor` binds the pure pipeline to its topics and
-tables, `setup` checks and creates topics, `silence_log` replicates API silences,
+tables, `writer` sends what it produces (confirmed), `outbox` carries the alerting
+side's writes to it, `web` registers routes and tasks (handlers see only its
+`Request`/`Reply`, no faust type), `producer` serves tools (raising `KafkaUnreachable`,
+not aiokafka's errors),
+`setup` checks and creates topics, `silence_log` replicates API silences,
 `internals` holds every faust/aiokafka private we rely on (the exact fetch loop, the
 fetch wait, the memory store's maps), each with why (nothing else touches them);
 `history` reads the input topics for `kpiwatch backtest` (no consumer group, nothing
-committed), `ingest_producer` writes what `kpiwatch ingest` maps (acks=all), `producer`
-is the plain producer for tools, and `web` serves `stream.web`'s handlers (`Routes`,
-`Request`, `Reply`) so that no handler sees a faust type.
+committed), `ingest_producer` writes what `kpiwatch ingest` maps (acks=all).
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from stream.alerting import Alerting
-from stream.kafka.processor import Worker
+from stream.kafka.processor import Processor
 from stream.kafka.web import Routes
 from stream.web.console.routes import add_console
 from stream.web.v2 import add_v2
@@ -13,7 +13,7 @@ from stream.web.v2 import add_v2
 Lag = Callable[[], dict[tuple[str, int], int]]
 
 
-def add_web(routes: Routes, worker: Worker, alerting: Alerting, lag: Lag) -> None:
+def add_web(routes: Routes, worker: Processor, alerting: Alerting, lag: Lag) -> None:
     """Register the console pages and the Alertmanager v2 API on the worker."""
     add_v2(routes, alerting, lambda: worker.ready)
     add_console(routes, worker, alerting, lag)

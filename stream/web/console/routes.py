@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from alerts.errors import SilenceError, SilenceNotFound
 from stream.alerting import Alerting
-from stream.kafka.processor import Worker
+from stream.kafka.processor import Processor
 from stream.kafka.web import Reply, Request, Routes
 from stream.version import kpiwatch_version
 from stream.web.console import pages
@@ -28,7 +28,7 @@ STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 class Console:
     """Build a page Context from the live worker."""
 
-    def __init__(self, worker: Worker, alerting: Alerting, lag: Lag) -> None:
+    def __init__(self, worker: Processor, alerting: Alerting, lag: Lag) -> None:
         self.worker, self.alerting, self.lag = worker, alerting, lag
         self.history = History()
 
@@ -80,7 +80,7 @@ class Console:
         return self.alerting.authorized(f"Bearer {token}" if token else header)
 
 
-def add_console(routes: Routes, worker: Worker, alerting: Alerting, lag: Lag) -> None:
+def add_console(routes: Routes, worker: Processor, alerting: Alerting, lag: Lag) -> None:
     """Register `/`, `/alerts`, `/silences`, `/notifications`, `/status` and `/static/`."""
     console = Console(worker, alerting, lag)
 
