@@ -23,6 +23,8 @@ from prometheus_client import CollectorRegistry, Gauge
 from alerts.config import Silence
 from alerts.engine import AlertEngine
 from alerts.pipeline import DeadLetter
+from alerts.redaction import redact
+from stream.config.offloop import load_off_loop
 from stream.config.reload import plan_reload
 from stream.config.root import Config, ConfigError, apply_settings, load_config
 from stream.config.settings import load_settings
@@ -123,7 +125,8 @@ class Alerting:
             await self.client.aclose()
 
     async def _on_dead_letter(self, dl: DeadLetter) -> None:
-        await self._dead_letter(orjson.dumps(dl.to_dict(), default=str), dl.reason)
+        text = orjson.dumps(dl.to_dict(), default=str).decode()
+        await self._dead_letter(redact(text).encode(), dl.reason)
 
     def pause(self) -> None:
         """Stop notifying until the next `restore` (a rebalance has begun)."""
@@ -167,11 +170,14 @@ class Alerting:
         if self.config_path is None or self.engine is None:
             return False
         try:
-            new = apply_settings(load_config(self.config_path), load_settings())
+            path = self.config_path
+            new = await load_off_loop(
+                lambda: apply_settings(load_config(path), load_settings()), path
+            )
             plan = plan_reload(self.config, new, str(self.config_path))
         except ConfigError as exc:
             self.reload_ok.set(0)
-            self.reload_error = str(exc)
+            self.reload_error = redact(str(exc))
             log.error("config reload rejected, keeping the running config:\n%s", exc)
             return False
         c = plan.config

@@ -26,6 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from alerts.redaction import install_log_redaction
 from stream.alerting import Alerting
 from stream.config.root import Config
 from stream.entities.agents import derive_agent
@@ -48,6 +49,7 @@ from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
+from stream.web.guard import install_guard
 
 log = logging.getLogger("kpiwatch.app")
 disable_created_metrics()  # `_created` series only add noise to every counter
@@ -158,6 +160,7 @@ def build_service(
     registry.register(lag_collector(lambda: consumer_lag(app)))
     add_pages(app, worker, registry)
     add_alerting(app, worker, alerting, config.worker.evaluation_interval.total_seconds())
+    install_guard(app, lambda: alerting.config.http.auth_token is not None)
     return Service(app, worker, pipeline, registry)
 
 
@@ -217,5 +220,6 @@ def run_worker(
 ) -> None:
     """Run the worker until SIGTERM/SIGINT."""
     quiet_http_client_logs()
+    install_log_redaction()
     service = build_service(config, data_dir, config_path)
     faust.Worker(service.app, loglevel=loglevel, quiet=True).execute_from_commandline()

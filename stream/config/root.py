@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from alerts.config import InhibitRule, Receiver, Rule, Silence
+from alerts.redaction import REDACTOR
 from stream.config.checks import cross_check
 from stream.config.durations import Duration, PositiveDuration, Window, parse_window
 from stream.config.errors import (
@@ -41,6 +42,7 @@ from stream.config.errors import (
 )
 from stream.config.kafka import Kafka
 from stream.config.partial import partial_cross_check
+from stream.config.secrets import config_secrets
 from stream.config.settings import Settings, load_settings
 from stream.config.sla import BUILTIN_CALENDAR, CalendarConfig, SlaPolicyConfig, Strict, Timezone
 from stream.config.source import read_source, redact, referenced_values, substitute_env
@@ -216,6 +218,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         located = [source.issue(loc, redact(message, secrets)) for loc, message in issues]
         located.sort(key=lambda issue: issue.line or 0)
         raise ConfigInvalidError(located)
+    REDACTOR.add(config_secrets(config, referenced_values(source.data, env)))
     return config
 
 
