@@ -102,7 +102,7 @@ class Pipeline:
         now = self.clock()
         lags: list[float] = []
         for rec in records:
-            ev = decode(rec.value or b"", stream)
+            ev = decode(rec.value or b"", stream, rec.key)
             if not isinstance(ev, Rejection) and ev.ts - now > self.max_future_skew:
                 ev = Rejection(self._ahead(ev.ts - now), ev.type)
             if isinstance(ev, Rejection):
