@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +67,7 @@ class Alerting:
         )
         self.restart_required: tuple[str, ...] = ()
         self.reload_error = ""
+        self.loaded_at = datetime.now(UTC)  # when the running config was loaded
         self._pending: list[dict[str, Any]] | None = None
         self._known: dict[str, int] = {}  # fingerprint → partition, to delete resolved ones
         self.persist: Callable[[list[Dirty]], Awaitable[None]] | None = None
@@ -73,6 +75,7 @@ class Alerting:
         self._persister: asyncio.Task[None] | None = None
         self.silence_log: SilenceLog | None = None
         self._pending_silences: list[dict[str, Any]] | None = None
+        self._loaded_stat = self._file_stat()  # the file as loaded at start (see watch_file)
 
     async def start(self) -> None:
         """Create the HTTP client and the engine; start its receiver tasks."""
@@ -169,6 +172,7 @@ class Alerting:
         """Reload the config file; swap its live parts if valid, keep the old config if not."""
         if self.config_path is None or self.engine is None:
             return False
+        self._loaded_stat = self._file_stat()
         try:
             path = self.config_path
             new = await load_off_loop(
@@ -186,6 +190,7 @@ class Alerting:
         self.reload_ok.set(1)
         self.restart_gauge.set(1 if plan.restart_required else 0)
         self.reload_error = ""
+        self.loaded_at = datetime.now(UTC)
         if plan.restart_required:
             log.warning(
                 "config reloaded from %s; restart to apply the changes to: %s",
@@ -235,11 +240,24 @@ class Alerting:
             log.exception("bad replicated silence ignored")
 
     async def watch_file(self) -> None:
-        """Reload when the config file changes."""
+        """Reload when the config file changes.
+
+        The watcher is armed only once this task runs, after start-up: an edit made before
+        that (or an event the watcher misses) is caught by comparing the file's stat with the
+        one last loaded, once per watcher timeout.
+        """
         if self.config_path is None:
             return
         from watchfiles import awatch
 
         with contextlib.suppress(asyncio.CancelledError):
-            async for _ in awatch(self.config_path):
-                await self.reload()
+            async for changes in awatch(self.config_path, yield_on_timeout=True):
+                if changes or self._file_stat() != self._loaded_stat:
+                    await self.reload()
+
+    def _file_stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.config_path) if self.config_path is not None else None
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size) if st is not None else None

@@ -50,6 +50,7 @@ from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
 from stream.web.guard import install_guard
+from stream.web.routes import add_web
 
 log = logging.getLogger("kpiwatch.app")
 disable_created_metrics()  # `_created` series only add noise to every counter
@@ -160,6 +161,7 @@ def build_service(
     registry.register(lag_collector(lambda: consumer_lag(app)))
     add_pages(app, worker, registry)
     add_alerting(app, worker, alerting, config.worker.evaluation_interval.total_seconds())
+    add_web(app, worker, alerting, lambda: consumer_lag(app))
     install_guard(app, lambda: alerting.config.http.auth_token is not None)
     return Service(app, worker, pipeline, registry)
 

@@ -1,4 +1,4 @@
-"""The `kpiwatch` command: run, demo, generate, broker, config check."""
+"""The `kpiwatch` command: run, demo, generate, broker, ingest, config check."""
 
 from __future__ import annotations
 
@@ -141,6 +141,28 @@ def demo(
     from stream.dev.demo import run_demo
 
     sys.exit(run_demo(http_port=port, rate=rate, duration=duration))
+
+
+@app.command()
+def ingest(
+    config: Annotated[Path | None, typer.Option(help="Config file.")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port [default: ingest.port].")] = None,
+) -> None:
+    """Serve vendor webhooks and kpiwatch events over HTTP into the input topics."""
+    from stream.ingest.main import serve
+    from stream.kafka.setup import StartupError
+
+    cfg, settings, _ = _load(config)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if port is not None:
+        cfg = cfg.model_copy(update={"ingest": cfg.ingest.model_copy(update={"port": port})})
+    try:
+        asyncio.run(serve(cfg))
+    except StartupError as exc:
+        typer.echo(f"kpiwatch ingest: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @config_app.command("check")

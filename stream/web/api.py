@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from alerts.errors import SilenceError, SilenceNotFound
 from stream.alerting import Alerting
 from stream.kafka.processor import Worker
+from stream.web.errors import error_body, problems_of
 
 log = logging.getLogger("kpiwatch.api")
 COALESCE_S = 0.05  # evaluate at most this often on KPI changes
@@ -63,7 +64,7 @@ def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: f
     def denied(view: View, request: Any) -> Any:
         if alerting.authorized(request.headers.get("Authorization")):
             return None
-        return view.json({"error": "bearer token required"}, status=401)
+        return view.json(error_body(["bearer token required"]), status=401)
 
     @app.page("/api/v1/alerts")
     async def alerts(self: View, request: Any) -> Any:
@@ -81,8 +82,10 @@ def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: f
                 return resp
             try:
                 sid = await alerting.add_silence(await request.read())
-            except (ValidationError, SilenceError) as exc:
-                return self.json({"error": str(exc)}, status=400)
+            except ValidationError as exc:
+                return self.json(error_body(problems_of(exc)), status=400)
+            except SilenceError as exc:
+                return self.json(error_body([str(exc)]), status=400)
             return self.json({"silenceID": sid})
 
     @app.page("/api/v1/silences/{sid}")
@@ -93,9 +96,9 @@ def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: f
             try:
                 await alerting.expire_silence(sid)
             except SilenceNotFound:
-                return self.json({"error": f"no silence {sid}"}, status=404)
+                return self.json(error_body([f"no silence {sid}"]), status=404)
             except SilenceError as exc:
-                return self.json({"error": str(exc)}, status=400)
+                return self.json(error_body([str(exc)]), status=400)
             return self.json({"expired": sid})
 
     @app.page("/-/reload")
