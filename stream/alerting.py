@@ -30,6 +30,7 @@ from stream.config.reload import plan_reload
 from stream.config.root import Config, ConfigError, apply_settings, load_config
 from stream.config.settings import load_settings
 from stream.kafka.silence_log import SilenceLog
+from stream.kpis.catalogue import Selection
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import Dirty
 
@@ -147,7 +148,11 @@ class Alerting:
         """Evaluate rules on a fresh snapshot; return state records to persist."""
         if self.engine is None:
             return []
-        self.engine.evaluate(self.pipeline.snapshot())
+        # only the KPIs the rules name: a snapshot of every KPI of every queue each
+        # 500 ms is what livelocked a worker with many queues
+        rules = self.config.rules
+        only = Selection.of((r.kpi for r in rules), (r.window for r in rules if r.window))
+        self.engine.evaluate(self.pipeline.snapshot(only))
         return self.changes()
 
     def changes(self) -> list[Dirty]:

@@ -23,7 +23,6 @@ from prometheus_client import (
     CollectorRegistry,
     Info,
     disable_created_metrics,
-    generate_latest,
 )
 
 from alerts.redaction import install_log_redaction
@@ -33,6 +32,7 @@ from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
 from stream.entities.tickets import derive_ticket
 from stream.events.models import STREAMS
+from stream.exposition import Scraper
 from stream.kafka.app import KafkaSpec, make_app
 from stream.kafka.processor import Worker
 from stream.kafka.setup import (
@@ -45,7 +45,7 @@ from stream.kafka.setup import (
 from stream.kafka.silence_log import SilenceLog
 from stream.kpis.info import kpi_info, kpi_options
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
-from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
+from stream.metrics import PipelineMetrics, lag_collector
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
@@ -84,13 +84,19 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     }
     pipeline = Pipeline(
         entity,
-        QueueStage(window_factory(config), kpi_options(config), windows_keep),
+        QueueStage(
+            window_factory(config),
+            kpi_options(config),
+            windows_keep,
+            config.limits.per_partition(config.kafka.partitions),
+        ),
         PipelineMetrics(registry),
         live_threshold=config.allowed_lateness.total_seconds(),
         max_future_skew=config.max_future_skew.total_seconds(),
         topics={s: getattr(config.kafka.topics, s) for s in STREAMS},
     )
-    registry.register(KpiCollector(pipeline.snapshot))
+    # KPI series are rendered by stream.exposition.scrape (not a registry collector):
+    # the snapshot is read on the loop in slices and rendered in a thread
     Info("kpiwatch_kpi", "How the KPIs are defined (SPEC §2 parameters).", registry=registry).info(
         kpi_info(config)
     )
@@ -159,7 +165,7 @@ def build_service(
         spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
     )
     registry.register(lag_collector(lambda: consumer_lag(app)))
-    add_pages(app, worker, registry)
+    add_pages(app, worker, pipeline, registry)
     add_alerting(app, worker, alerting, config.worker.evaluation_interval.total_seconds())
     add_web(app, worker, alerting, lambda: consumer_lag(app))
     install_guard(app, lambda: alerting.config.http.auth_token is not None)
@@ -188,12 +194,16 @@ def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
     return out
 
 
-def add_pages(app: faust.App, worker: Worker, registry: CollectorRegistry) -> None:
+def add_pages(
+    app: faust.App, worker: Worker, pipeline: Pipeline, registry: CollectorRegistry
+) -> None:
     """Register /metrics, /healthz and /readyz on the faust web server."""
+
+    scraper = Scraper(pipeline, registry)
 
     @app.page("/metrics")
     async def metrics(self: Any, request: Any) -> Any:
-        body = generate_latest(registry)  # in the loop thread: state is not thread-safe
+        body = await scraper.body()
         return self.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @app.page("/healthz")

@@ -42,6 +42,7 @@ from stream.config.errors import (
 )
 from stream.config.ingest import Ingest
 from stream.config.kafka import Kafka
+from stream.config.limits import Limits
 from stream.config.partial import partial_cross_check
 from stream.config.secrets import config_secrets
 from stream.config.settings import Settings, load_settings
@@ -158,6 +159,7 @@ class Config(Strict):
     silences: tuple[Silence, ...] = ()
     worker: Worker = Worker()
     ingest: Ingest = Ingest()  # the `kpiwatch ingest` service (stream/ingest)
+    limits: Limits = Limits()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Self:

@@ -78,6 +78,7 @@ def window_samples(
     open_runs: tuple[float, float] = (0.0, 0.0),
     sla_pairs: Iterable[tuple[str, str]] = (),
     summaries: Iterable[Key] = (),
+    with_summaries: bool = True,
 ) -> Iterator[KpiSample]:
     """Yield the windowed KPI samples of one queue and window.
 
@@ -116,6 +117,8 @@ def window_samples(
         labels = {**base, "priority": pr, "target": target}
         met, concluded = acc.count("sla_met", pr, target), acc.count("sla_n", pr, target)
         yield KpiSample("sla_compliance", labels, _ratio(met, concluded), int(concluded))
+    if not with_summaries:  # a reader that wants no frt/resolution_time skips the sketches
+        return
     keys = sorted(set(acc.sketches).union(summaries))
     for kpi, fact in (("frt", "frt"), ("resolution_time", "solved")):
         yield from _summary(kpi, fact, base, acc, keys)

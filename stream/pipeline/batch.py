@@ -20,12 +20,14 @@ from alerts.snapshot import KpiSnapshot
 from stream.config.durations import format_duration
 from stream.entities.views import View
 from stream.events.decoding import Rejection, decode
+from stream.kpis.catalogue import Selection
 from stream.metrics import PipelineMetrics
-from stream.pipeline.stages import Dirty, EntityStage, QueueStage
+from stream.pipeline.stages import Dirty, EntityStage, QueueLimitReached, QueueStage
 
 log = logging.getLogger("kpiwatch.pipeline")
 
 Header = tuple[str, bytes]
+LIMIT_LOG_EVERY_S = 10.0
 
 
 class RawRecord(Protocol):
@@ -56,9 +58,10 @@ class Output:
     state: list[Dirty] = field(default_factory=list)
 
 
-def dead_letter(rec: RawRecord, reason: str) -> DeadLetter:
+def dead_letter(rec: RawRecord, reason: str, quiet: bool = False) -> DeadLetter:
     """Return the dead-letter record for `rec` (reason and source in headers)."""
-    log.warning("rejected %s[%d]@%d: %s", rec.topic, rec.partition, rec.offset, reason)
+    if not quiet:
+        log.warning("rejected %s[%d]@%d: %s", rec.topic, rec.partition, rec.offset, reason)
     headers = [
         ("kpiwatch.reason", reason.encode()),
         ("kpiwatch.source.topic", rec.topic.encode()),
@@ -90,6 +93,7 @@ class Pipeline:
         self.clock = clock
         self.live_threshold = live_threshold
         self.max_future_skew = max_future_skew
+        self._limit_logged = -LIMIT_LOG_EVERY_S
 
     def process_events(self, stream: str, records: Iterable[RawRecord]) -> Output:
         """Apply a batch of one source topic; return views, dead letters and state."""
@@ -153,6 +157,9 @@ class Pipeline:
         for rec in records:
             try:
                 ok, facts = self.queues.apply(rec.partition, rec.value or b"")
+            except QueueLimitReached as exc:
+                out.dead_letters.append(self._over_limit(rec, exc))
+                continue
             except Exception as exc:
                 log.exception("bad view %s[%d]@%d", rec.topic, rec.partition, rec.offset)
                 out.dead_letters.append(dead_letter(rec, f"internal error: {exc!r}"))
@@ -168,6 +175,19 @@ class Pipeline:
         m.state_writes.labels("queues").inc(len(out.state))
         return out
 
+    def _over_limit(self, rec: RawRecord, exc: QueueLimitReached) -> DeadLetter:
+        """Count, log (at most every 10 s) and dead-letter a view of a queue over the limit."""
+        self.metrics.queue_limit.inc()
+        reason = (
+            f"queue {exc.queue[:64]!r} is over limits.max_queues ({exc.limit} queues in "
+            f"views partition {rec.partition}): its KPIs are not kept"
+        )
+        now = time.monotonic()
+        if now - self._limit_logged >= LIMIT_LOG_EVERY_S:
+            self._limit_logged = now
+            log.warning("queue limit reached, views dead-lettered: %s", reason)
+        return dead_letter(rec, reason, quiet=True)
+
     def topic_of(self, stream: str) -> str:
         """Return the input topic name of `stream` (tickets, calls, agents)."""
         return self.topics.get(stream, stream)
@@ -177,6 +197,6 @@ class Pipeline:
         wall = self.clock()
         return wall if wall - max_watermark <= self.live_threshold else queue_watermark
 
-    def snapshot(self) -> KpiSnapshot:
-        """Return every KPI sample this worker owns."""
-        return KpiSnapshot(datetime.now(UTC), tuple(self.queues.samples(self.kpi_now)))
+    def snapshot(self, only: Selection | None = None) -> KpiSnapshot:
+        """Return every KPI sample this worker owns (`only` those, if given)."""
+        return KpiSnapshot(datetime.now(UTC), tuple(self.queues.samples(self.kpi_now, only)))
