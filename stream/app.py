@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import faust
 from prometheus_client import (
@@ -27,6 +26,7 @@ from prometheus_client import (
 
 from alerts.redaction import install_log_redaction
 from stream.alerting import Alerting
+from stream.config.kpi_params import kpi_info, kpi_params
 from stream.config.root import Config
 from stream.entities.agents import derive_agent
 from stream.entities.calls import derive_call
@@ -34,6 +34,7 @@ from stream.entities.tickets import derive_ticket
 from stream.events.models import STREAMS
 from stream.exposition import Scraper
 from stream.kafka.app import KafkaSpec, make_app
+from stream.kafka.internals import committed_offsets
 from stream.kafka.processor import Worker
 from stream.kafka.setup import (
     bootstrap_of,
@@ -43,7 +44,7 @@ from stream.kafka.setup import (
     silences_topic,
 )
 from stream.kafka.silence_log import SilenceLog
-from stream.kpis.info import kpi_info, kpi_options
+from stream.kafka.web import Reply, Request, Routes
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.metrics import PipelineMetrics, lag_collector
 from stream.pipeline.batch import Pipeline
@@ -53,7 +54,7 @@ from stream.web.guard import install_guard
 from stream.web.routes import add_web
 
 log = logging.getLogger("kpiwatch.app")
-disable_created_metrics()  # `_created` series only add noise to every counter
+disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series only add noise to every counter
 
 
 def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
@@ -86,7 +87,7 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
         entity,
         QueueStage(
             window_factory(config),
-            kpi_options(config),
+            kpi_params(config),
             windows_keep,
             config.limits.per_partition(config.kafka.partitions),
         ),
@@ -165,9 +166,10 @@ def build_service(
         spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
     )
     registry.register(lag_collector(lambda: consumer_lag(app)))
-    add_pages(app, worker, pipeline, registry)
-    add_alerting(app, worker, alerting, config.worker.evaluation_interval.total_seconds())
-    add_web(app, worker, alerting, lambda: consumer_lag(app))
+    routes = Routes(app)
+    add_pages(routes, worker, pipeline, registry)
+    add_alerting(routes, worker, alerting, config.worker.evaluation_interval.total_seconds())
+    add_web(routes.app, worker, alerting, lambda: consumer_lag(app))
     install_guard(app, lambda: alerting.config.http.auth_token is not None)
     return Service(app, worker, pipeline, registry)
 
@@ -182,11 +184,12 @@ def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
     try:
         consumer = app.consumer
         changelogs = app.tables.changelog_topics
+        committed = committed_offsets(app)
         for tp in consumer.assignment():
             if tp.topic in changelogs:
                 continue
             hw = consumer.highwater(tp)
-            pos = consumer._committed_offset.get(tp)  # committed is what survives a crash
+            pos = committed.get(tp)  # committed is what survives a crash
             if hw is not None:
                 out[(tp.topic, tp.partition)] = max(0, hw - (pos or 0))
     except Exception:  # the consumer may not exist yet; lag is best-effort
@@ -195,27 +198,25 @@ def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
 
 
 def add_pages(
-    app: faust.App, worker: Worker, pipeline: Pipeline, registry: CollectorRegistry
+    routes: Routes, worker: Worker, pipeline: Pipeline, registry: CollectorRegistry
 ) -> None:
-    """Register /metrics, /healthz and /readyz on the faust web server."""
+    """Register /metrics, /healthz and /readyz on the worker's web server."""
 
     scraper = Scraper(pipeline, registry)
 
-    @app.page("/metrics")
-    async def metrics(self: Any, request: Any) -> Any:
-        body = await scraper.body()
-        return self.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    async def metrics(request: Request) -> Reply:
+        return Reply(await scraper.body(), content_type=CONTENT_TYPE_LATEST)
 
-    @app.page("/healthz")
-    async def healthz(self: Any, request: Any) -> Any:
-        return self.json({"status": "ok"})
+    async def healthz(request: Request) -> Reply:
+        return Reply({"status": "ok"})
 
-    @app.page("/readyz")
-    async def readyz(self: Any, request: Any) -> Any:
+    async def readyz(request: Request) -> Reply:
         ok = worker.ready
-        return self.json(
-            {"ready": ok, "recovered": sorted(worker.recovered)}, status=200 if ok else 503
-        )
+        return Reply({"ready": ok, "recovered": sorted(worker.recovered)}, 200 if ok else 503)
+
+    routes.add("/metrics", get=metrics)
+    routes.add("/healthz", get=healthz)
+    routes.add("/readyz", get=readyz)
 
 
 def quiet_http_client_logs() -> None:

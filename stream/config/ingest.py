@@ -12,16 +12,24 @@ A vendor whose section is absent is not served (its endpoint answers 404).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator, Field, SecretStr, field_validator
 
 from stream.config.durations import PositiveDuration
 from stream.config.sla import Strict
 from stream.events.models import AgentStatus, Channel, Priority
 
 QueueName = Annotated[str, Field(min_length=1, max_length=128)]
-Secret = Annotated[SecretStr, Field(min_length=1)]
+
+
+def _non_empty(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value():
+        raise ValueError("must not be empty (an unset ${VAR:-} default?)")
+    return value
+
+
+Secret = Annotated[SecretStr, AfterValidator(_non_empty)]
 
 
 class QueueMapping(Strict):
@@ -131,10 +139,14 @@ class ConnectIngest(Strict):
     other_states: AgentStatus = "away"
 
 
-class EventsIngest(Strict):
-    """kpiwatch's own events over HTTP; without a token, served to loopback clients only."""
+def _empty_is_none(value: Any) -> Any:
+    return None if value == "" else value
 
-    token: SecretStr | None = None
+
+class EventsIngest(Strict):
+    """kpiwatch's own events over HTTP; without a token (or an empty one), loopback only."""
+
+    token: Annotated[SecretStr | None, BeforeValidator(_empty_is_none)] = None
 
 
 class RateLimit(Strict):

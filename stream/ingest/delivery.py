@@ -2,7 +2,8 @@
 
     await sink.send([Outgoing(topic, key, value, headers)], wait_s=4.0)   # DeliveryError
 
-The Kafka implementation is `stream.kafka.ingest_producer.IngestProducer`.
+The Kafka implementation is `stream.ingest.main.KafkaSink` over
+`stream.kafka.ingest_producer.IngestProducer`.
 """
 
 from __future__ import annotations

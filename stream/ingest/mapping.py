@@ -54,7 +54,10 @@ def rfc3339(value: Any, what: str) -> str:
     """Return a vendor timestamp (ISO 8601 text or epoch seconds/ms) as RFC 3339 UTC."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, UTC).isoformat()
+        try:
+            return datetime.fromtimestamp(seconds, UTC).isoformat()
+        except (OverflowError, OSError, ValueError):
+            raise Unmappable(f"{what}: timestamp out of range: {value!r}") from None
     if isinstance(value, str) and value:
         text = value.strip()
         if text.isdigit():

@@ -27,6 +27,7 @@ from stream.config.ingest import ConnectIngest, Ingest
 from stream.config.kafka import KafkaTopics
 from stream.ingest.connect import map_connect
 from stream.ingest.delivery import DeliveryError, Outgoing, Sink
+from stream.ingest.firehose import ACCESS_KEY_HEADER, firehose_answer, unwrap
 from stream.ingest.generic import split_events
 from stream.ingest.limits import TokenBucket
 from stream.ingest.mapping import Mapped, Unmappable, parse_json
@@ -40,6 +41,7 @@ log = logging.getLogger("kpiwatch.ingest")
 Bad = tuple[str, bytes]  # reason, original bytes
 Outcome = tuple[list[Mapped], list[Bad], int]  # records, unmappable parts, ignored count
 Handler = Callable[[web.Request, bytes], Awaitable[Outcome]]
+FIREHOSE = web.RequestKey("firehose", str)  # the request id of a Firehose delivery
 
 
 class Refused(Exception):
@@ -86,7 +88,11 @@ class IngestService:
 
     def _endpoint(self, source: str, handler: Handler) -> Callable[..., Awaitable[web.Response]]:
         async def endpoint(request: web.Request) -> web.Response:
-            response = await self._serve(source, handler, request)
+            try:
+                response = await self._serve(source, handler, request)
+            except Exception:  # a bug: answer 500 (the vendor retries), keep serving
+                log.exception("ingest/%s: unexpected error", source)
+                response = web.json_response({"error": "internal error"}, status=500)
             self.metrics.requests.labels(source, str(response.status)).inc()
             return response
 
@@ -107,7 +113,10 @@ class IngestService:
             if exc.status == 429:
                 headers["Retry-After"] = str(self.buckets[source].retry_after())
             return web.json_response({"error": str(exc)}, status=exc.status, headers=headers)
-        return await self._deliver(source, records, bad, ignored)
+        response = await self._deliver(source, records, bad, ignored)
+        if FIREHOSE in request:
+            return _as_firehose(request[FIREHOSE], response)
+        return response
 
     async def _deliver(
         self, source: str, records: list[Mapped], bad: list[Bad], ignored: int
@@ -174,12 +183,24 @@ class IngestService:
         cfg = self.cfg.connect
         if cfg is None:
             raise Refused(404, "disabled", "ingest.connect is not configured")
-        if not bearer_valid(cfg.token.get_secret_value(), request.headers.get("Authorization")):
+        token = cfg.token.get_secret_value()
+        firehose_key = request.headers.get(ACCESS_KEY_HEADER)
+        if not (
+            bearer_valid(token, request.headers.get("Authorization"))
+            or (firehose_key is not None and bearer_valid(token, f"Bearer {firehose_key}"))
+        ):
             raise Refused(401, "signature", "bad or missing bearer token")
+        try:
+            envelope = unwrap(_loads(body))
+        except Unmappable as exc:
+            return [], [(str(exc), body)], 0
+        parts = [body] if envelope is None else envelope.records
+        if envelope is not None:
+            request[FIREHOSE] = envelope.request_id
         records: list[Mapped] = []
         bad: list[Bad] = []
         ignored = 0
-        for raw in _json_items(body):
+        for raw in (item for part in parts for item in _json_items(part)):
             got, wrong, skipped = _single(raw, partial(_map_connect, raw, cfg))
             records += got
             bad += wrong
@@ -207,6 +228,28 @@ class IngestService:
         if self.sink.ready():
             return web.Response(text="ready\n")
         return web.Response(text="broker unreachable\n", status=503)
+
+
+def _loads(body: bytes) -> object:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _as_firehose(request_id: str, response: web.Response) -> web.Response:
+    """Answer in Firehose's format: 200 once everything is written or dead-lettered.
+
+    A 422 becomes 200: its unmappable records are on the dead-letter topic, and a
+    Firehose retry could not map them either.
+    """
+    if response.status in (200, 422):
+        return web.json_response(firehose_answer(request_id, None))
+    error = orjson.loads(response.body)["error"] if isinstance(response.body, bytes) else ""
+    retry = {k: v for k, v in response.headers.items() if k == "Retry-After"}
+    return web.json_response(
+        firehose_answer(request_id, error), status=response.status, headers=retry
+    )
 
 
 def _map_connect(raw: bytes, cfg: ConnectIngest) -> list[Mapped]:

@@ -62,8 +62,12 @@ def _event_id(params: Mapping[str, str], kind: str) -> str:
 def _time(params: Mapping[str, str]) -> str:
     for name in ("TimestampMs", "EventDateMs", "Timestamp"):
         value = text(params.get(name))
+        if value is not None and name.endswith("Ms"):
+            if not value.isdigit():
+                raise Unmappable(f"{name}: not milliseconds: {value[:40]!r}")
+            return rfc3339(int(value) / 1000, name)
         if value is not None:
-            return rfc3339(int(value) / 1000 if name.endswith("Ms") else value, name)
+            return rfc3339(value, name)
     raise Unmappable("Timestamp: field required")
 
 

@@ -4,7 +4,8 @@
     await producer.start()
     await producer.send(records, wait_s=4.0)   # returns once every record is acknowledged
 
-aiokafka errors become `DeliveryError` here (see `stream.ingest.delivery`).
+aiokafka errors become `ProduceError` here; the ingest wiring (`stream.ingest.main`)
+turns that into the HTTP side's `DeliveryError`. This module knows nothing of ingest.
 """
 
 from __future__ import annotations
@@ -13,15 +14,30 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from stream.ingest.delivery import DeliveryError, Outgoing
-
 log = logging.getLogger("kpiwatch.ingest")
 PROBE_INTERVAL_S = 5.0
+
+
+class ProduceError(Exception):
+    """The broker did not acknowledge every record in time, or refused one."""
+
+
+class Record(Protocol):
+    """What `IngestProducer.send` writes."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes: ...
+    @property
+    def headers(self) -> list[tuple[str, bytes]]: ...
 
 
 class IngestProducer:
@@ -60,8 +76,8 @@ class IngestProducer:
         """Return whether the cluster answered the last metadata request."""
         return self._ready
 
-    async def send(self, records: Sequence[Outgoing], wait_s: float) -> None:
-        """Write all records; raise DeliveryError unless all are acknowledged in `wait_s`."""
+    async def send(self, records: Sequence[Record], wait_s: float) -> None:
+        """Write all records; raise ProduceError unless all are acknowledged in `wait_s`."""
         try:
             async with asyncio.timeout(wait_s):
                 futures = [
@@ -70,10 +86,10 @@ class IngestProducer:
                 ]
                 await asyncio.gather(*futures)
         except TimeoutError:
-            raise DeliveryError(f"the broker did not confirm within {wait_s:g}s") from None
+            raise ProduceError(f"the broker did not confirm within {wait_s:g}s") from None
         except KafkaError as exc:
             self._ready = False
-            raise DeliveryError(f"the broker refused the write: {type(exc).__name__}") from exc
+            raise ProduceError(f"the broker refused the write: {type(exc).__name__}") from exc
 
     async def _probe_loop(self) -> None:
         while True:

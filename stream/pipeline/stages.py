@@ -19,7 +19,7 @@ from stream.entities import fields_of
 from stream.entities.log import EntityLog
 from stream.entities.views import SOURCE, View
 from stream.kpis.catalogue import Selection
-from stream.kpis.facts import KpiOptions
+from stream.kpis.params import KpiParams
 from stream.kpis.queue import QueueKpis
 from stream.kpis.windows import Window
 
@@ -126,7 +126,7 @@ class QueueStage:
     def __init__(
         self,
         windows: Callable[[], dict[str, Window]],
-        opts: KpiOptions,
+        opts: KpiParams,
         retention: float = 2 * 86400.0,
         max_queues: int = 1 << 62,
     ) -> None:

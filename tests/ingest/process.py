@@ -55,6 +55,20 @@ class IngestProcess:
         proc, self.proc = self.proc, None
         stop_process(proc, signal.SIGTERM, timeout=20)
 
+    def terminate(self, timeout: float = 20.0) -> tuple[int | None, float]:
+        """SIGTERM by PID; return the exit code (None if it had to be killed) and the time."""
+        proc = self.proc
+        assert proc is not None
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code: int | None = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        took = time.monotonic() - began
+        self.stop()  # SIGKILL if it is still there
+        return code, took
+
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
         """POST `body` to `path`."""
         return httpx.post(f"{self.url}{path}", content=body, headers=headers, timeout=10)

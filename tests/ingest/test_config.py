@@ -92,3 +92,8 @@ def test_an_unset_secret_is_reported_not_revealed(tmp_path: Path) -> None:
     path = _write(tmp_path, "ingest:\n  connect:\n    token: ${CONNECT_TOKEN}\n")
     (problem,) = check_file(path, {})
     assert "ingest.connect.token" in problem and "CONNECT_TOKEN is not set" in problem
+
+
+def test_an_empty_events_token_means_none_not_an_empty_password(tmp_path: Path) -> None:
+    path = _write(tmp_path, "ingest:\n  events:\n    token: ${T:-}\n")
+    assert load_config(path, {}).ingest.events.token is None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +14,8 @@ import httpx
 import orjson
 import pytest
 
-from stream.dev.broker import EmbeddedBroker
+from stream.dev.broker import EmbeddedBroker, free_port
+from tests.deploy.tools import require
 from tests.ingest.helpers import (
     CONNECT_TOKEN,
     EVENTS_TOKEN,
@@ -120,13 +124,18 @@ def test_own_events_lines_good_ones_written_bad_ones_dead_lettered(
     assert ingest.post("/ingest/events", orjson.dumps(good), auth).status_code == 200
 
 
-def test_body_size_limit_and_probes(ingest: IngestProcess) -> None:
+def test_body_size_limit_probes_and_clean_metrics(ingest: IngestProcess, tmp_path: Path) -> None:
     huge = b"[" + b" " * (1_048_576 + 10) + b"]"
     auth = {"Authorization": f"Bearer {EVENTS_TOKEN}"}
     assert ingest.post("/ingest/events", huge, auth).status_code == 413
     assert httpx.get(ingest.url + "/healthz").status_code == 200
     assert httpx.get(ingest.url + "/readyz").status_code == 200
     own = ingest.metrics()
+    promtool = require("promtool", apt="prometheus")
+    check = subprocess.run(
+        [promtool, "check", "metrics"], input=own, capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
     assert sample(own, "kpiwatch_ingest_rejected_total", source="events", reason="too_large") == 1
     assert sample(own, "kpiwatch_ingest_requests_total", source="events", code="413") == 1
 
@@ -134,12 +143,13 @@ def test_body_size_limit_and_probes(ingest: IngestProcess) -> None:
 def test_taskrouter_is_answered_well_within_its_time_limit(ingest: IngestProcess) -> None:
     url = ingest.url + "/ingest/twilio/taskrouter"
     took = []
-    for i in range(20):
-        params = fixture("twilio", "task_created") | {"Sid": f"EVlatency{i}"}
-        form, headers = twilio_form(params, url)
-        began = time.monotonic()
-        assert ingest.post("/ingest/twilio/taskrouter", form, headers).status_code == 204
-        took.append(time.monotonic() - began)
+    with httpx.Client() as client:  # one connection, as Twilio keeps one open
+        for i in range(20):
+            params = fixture("twilio", "task_created") | {"Sid": f"EVlatency{i}"}
+            form, headers = twilio_form(params, url)
+            began = time.monotonic()
+            assert client.post(url, content=form, headers=headers).status_code == 204
+            took.append(time.monotonic() - began)
     took.sort()
     print(
         "TaskRouter callback answered (broker-confirmed):"
@@ -148,7 +158,7 @@ def test_taskrouter_is_answered_well_within_its_time_limit(ingest: IngestProcess
     assert took[-1] < 5.0  # Twilio allows 15 s
 
 
-def test_rate_limit_answers_429_with_retry_after_and_unconfigured_vendors_404(
+def test_rate_limit_429_unconfigured_vendor_404_port_taken_and_sigterm(
     broker: EmbeddedBroker, topics: Topics, tmp_path: Path
 ) -> None:
     # this test is about the rate limit: it sets one small enough to reach
@@ -160,5 +170,55 @@ def test_rate_limit_answers_429_with_retry_after_and_unconfigured_vendors_404(
         r = service.post("/ingest/events", b"", {})
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
         assert service.post("/ingest/zendesk", b"{}", {}).status_code == 404
+        taken = subprocess.run(
+            [sys.executable, "-m", "stream", "ingest", "--config", str(service.config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert taken.returncode == 1, taken.stderr
+        assert f"kpiwatch ingest: cannot listen on 127.0.0.1:{service.port}" in taken.stderr
+        code, took = service.terminate()
+        assert (code, took < 10) == (0, True), (code, took, service.tail())
     finally:
         service.stop()
+
+
+def test_without_kafka_it_exits_1_saying_why(tmp_path: Path) -> None:
+    # this test is about worker.startup_wait: a short one so the give-up comes quickly
+    cfg = tmp_path / "ingest.yaml"
+    cfg.write_text(
+        f"kafka: {{bootstrap_servers: '127.0.0.1:{free_port()}'}}\nworker: {{startup_wait: 2s}}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "stream", "ingest", "--config", str(cfg), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "kpiwatch ingest: cannot reach Kafka at 127.0.0.1:" in proc.stderr
+
+
+def test_firehose_delivery_of_agent_records_is_unwrapped_and_answered_its_way(
+    ingest: IngestProcess, broker: EmbeddedBroker, topics: Topics
+) -> None:
+    good = fixture("connect", "agent_state_change")
+    records = [orjson.dumps(good), orjson.dumps(fixture("connect", "agent_heart_beat")), b"{oops"]
+    envelope = {
+        "requestId": "ed4acda5-034f-9f42-bba1-f29aea6d7d8f",
+        "timestamp": 1578090901599,
+        "records": [{"data": base64.b64encode(r).decode()} for r in records],
+    }
+    headers = {"X-Amz-Firehose-Access-Key": CONNECT_TOKEN, "Content-Type": "application/json"}
+    r = ingest.post("/ingest/connect", orjson.dumps(envelope), headers)
+    assert r.status_code == 200
+    assert r.json()["requestId"] == envelope["requestId"] and "errorMessage" not in r.json()
+    (agent,) = read_topic(broker.bootstrap, topics.names["agents"])
+    assert orjson.loads(agent.value)["status"] == "available"
+    (dead,) = read_topic(broker.bootstrap, topics.names["dead_letter"])
+    assert dead.value == b"{oops"
+    wrong = {"X-Amz-Firehose-Access-Key": "nope"}
+    assert ingest.post("/ingest/connect", orjson.dumps(envelope), wrong).status_code == 401

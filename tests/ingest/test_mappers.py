@@ -9,6 +9,7 @@ import pytest
 
 from stream.config.ingest import ConnectIngest, Ingest, TwilioIngest, ZendeskIngest
 from stream.ingest.connect import map_connect
+from stream.ingest.firehose import unwrap
 from stream.ingest.generic import split_events
 from stream.ingest.mapping import Unmappable, rfc3339
 from stream.ingest.twilio import map_taskrouter
@@ -234,3 +235,50 @@ def test_own_events_one_object_lines_and_arrays() -> None:
     ]
     good, bad = split_events(orjson.dumps([ev, survey]))
     assert ([r.stream for r in good], bad) == (["calls", "tickets"], [])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2099-07-04T05:33:18.607217356Z", "2099-07-04T05:33:18.607217+00:00"),
+        ("2021-08-04T17:17:53.000Z", "2021-08-04T17:17:53+00:00"),
+        ("2026-01-05T11:00:00+01:00", "2026-01-05T10:00:00+00:00"),
+        (1735689600, "2025-01-01T00:00:00+00:00"),
+        ("1735689600", "2025-01-01T00:00:00+00:00"),
+        (1735689600123, "2025-01-01T00:00:00.123000+00:00"),
+    ],
+)
+def test_vendor_timestamps_become_rfc3339_utc(value: object, expected: str) -> None:
+    assert rfc3339(value, "t") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (None, "t: missing timestamp"),
+        ("", "t: missing timestamp"),
+        ("soon", "t: not a timestamp"),
+        ("2026-01-05T10:00:00", "t: timestamp without offset"),
+        (10**30, "t: timestamp out of range"),
+        (True, "t: missing timestamp"),
+    ],
+)
+def test_bad_vendor_timestamps_are_unmappable(value: object, reason: str) -> None:
+    with pytest.raises(Unmappable) as info:
+        rfc3339(value, "t")
+    assert str(info.value).startswith(reason)
+
+
+def test_taskrouter_bad_milliseconds_are_unmappable() -> None:
+    params = fixture("twilio", "task_wrapup") | {"TimestampMs": "12.5"}
+    with pytest.raises(Unmappable, match="TimestampMs: not milliseconds"):
+        map_taskrouter(params, TW)
+
+
+def test_firehose_envelopes_are_unwrapped_and_broken_ones_explained() -> None:
+    envelope = {"requestId": "r1", "timestamp": 1, "records": [{"data": "eyJhIjogMX0="}]}
+    got = unwrap(envelope)
+    assert got is not None and (got.request_id, got.records) == ("r1", [b'{"a": 1}'])
+    assert unwrap(fixture("connect", "contact_queued")) is None
+    with pytest.raises(Unmappable, match=r"records\[0\]\.data: not base64"):
+        unwrap({"requestId": "r1", "records": [{"data": "%%%"}]})

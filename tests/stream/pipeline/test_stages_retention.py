@@ -7,7 +7,7 @@ from typing import Any
 
 from stream.entities.calls import derive_call
 from stream.entities.tickets import derive_ticket
-from stream.kpis.facts import KpiOptions
+from stream.kpis.params import KpiParams
 from stream.kpis.windows import SlidingWindow, Window
 from stream.pipeline.stages import EntityStage, QueueStage
 
@@ -59,7 +59,7 @@ def test_concluded_call_is_forgotten_after_retention_and_open_ticket_is_kept() -
 
 
 def test_expired_views_are_dropped_without_moving_a_kpi() -> None:
-    stage = QueueStage(windows, KpiOptions(), retention=2 * 3600.0)
+    stage = QueueStage(windows, KpiParams(), retention=2 * 3600.0)
     calls = EntityStage(derive_call)
     for e in (
         ev("q1", "call.queued", 0.0, "c1", queue="billing"),
@@ -103,7 +103,7 @@ def test_agent_log_is_trimmed_but_its_version_keeps_growing() -> None:
 def test_queue_changelog_holds_the_applied_view_bytes() -> None:
     from stream.entities.views import View
 
-    stage = QueueStage(windows, KpiOptions(), retention=2 * 3600.0)
+    stage = QueueStage(windows, KpiParams(), retention=2 * 3600.0)
     calls = EntityStage(derive_call)
     sent = []
     for e in (
