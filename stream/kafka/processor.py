@@ -28,13 +28,15 @@ from faust.types import TP
 from stream.events.models import STREAMS
 from stream.kafka import internals
 from stream.kafka.app import KafkaSpec, StateTable
-from stream.pipeline.batch import Output, Pipeline
+from stream.kafka.parking import too_large
+from stream.pipeline.batch import Output, Pipeline, parked
 from stream.pipeline.stages import Dirty, EntityStage, QueueStage
 
 log = logging.getLogger("kpiwatch.agents")
 
 ALERT_KEY = b"\x1falert\x1f"  # alert state shares the queues table (see stream/alerting.py)
 EVICT_EVERY = 60.0  # seconds between retention sweeps
+Record = tuple[str, bytes | None, bytes | None, int | None, list[tuple[str, bytes]] | None]
 MARK_KEY = b"\x1fmark"  # end-of-flush marker in every changelog (see Worker._seal)
 
 
@@ -204,25 +206,53 @@ class Worker:
 
     async def _write(self, table_name: str, out: Output) -> None:
         """Send views, dead letters and state; return once the broker has them all."""
-        send = self.app.producer.send
-        futs = []
-        for v in out.views:
-            futs.append(
-                await send(self.spec.views_topic, v.queue.encode(), v.encode(), None, None, None)
-            )
+        views = self.spec.views_topic
+        records: list[Record] = [
+            (views, v.queue.encode(), v.encode(), None, None) for v in out.views
+        ]
         if out.dead_letters:
             self.pipeline.metrics.dead_letters.labels(table_name).inc(len(out.dead_letters))
-        for d in out.dead_letters:
-            futs.append(await send(self.spec.dead_letter, d.key, d.value, None, None, d.headers))
+        records += [
+            (self.spec.dead_letter, d.key, d.value, None, d.headers) for d in out.dead_letters
+        ]
         table = self.tables[table_name]
         changelog = table.changelog_topic.get_topic_name()
         for part, key, value in out.state:
             k = key.encode()
             internals.store_put(table, k, value, part)
-            futs.append(await send(changelog, k, value, part, None, None))
-        if futs:
-            await asyncio.gather(*futs)
+            records.append((changelog, k, value, part, None))
+        await self._send_all(records)
         await self._seal(changelog, {part for part, _, _ in out.state})
+
+    async def _send_all(self, records: list[Record]) -> None:
+        """Send records, wait for the broker; park (dead-letter) any it will never take."""
+        send = self.app.producer.send
+        futs = []
+        for r in records:
+            try:
+                futs.append(await send(r[0], r[1], r[2], r[3], None, r[4]))
+            except Exception as exc:
+                if not too_large(exc):
+                    raise
+                futs.append(await self._park(r, exc))
+        results = await asyncio.gather(*futs, return_exceptions=True)
+        failed = [(r, x) for r, x in zip(records, results, strict=True) if isinstance(x, Exception)]
+        for _, error in failed:
+            if not too_large(error):
+                raise error
+        if failed:
+            await asyncio.gather(*[await self._park(r, error) for r, error in failed])
+
+    async def _park(self, r: Record, exc: BaseException) -> Any:
+        """Send a truncated copy of an unwritable record to the dead-letter topic."""
+        topic, key, value, part = r[0], r[1], r[2], r[3]
+        reason = f"could not write {len(value or b'')} bytes to {topic}: {type(exc).__name__}"
+        log.error("parked a record: %s", reason)
+        self.pipeline.metrics.dead_letters.labels("parked").inc()
+        d = parked(topic, part, None, key, value, reason)
+        return await self.app.producer.send(
+            self.spec.dead_letter, d.key, d.value, None, None, d.headers
+        )
 
     async def _seal(self, changelog: str, partitions: set[int]) -> None:
         """End each written changelog partition with a one-record batch.

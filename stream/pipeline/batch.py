@@ -28,6 +28,9 @@ log = logging.getLogger("kpiwatch.pipeline")
 
 Header = tuple[str, bytes]
 LIMIT_LOG_EVERY_S = 10.0
+#: What a dead letter keeps of a record's key and of its value: well under any broker's
+#: request limit (faust's producer: 1,000,000 bytes), plenty to diagnose a bad record.
+DEAD_LETTER_MAX_BYTES = 64 << 10
 
 
 class RawRecord(Protocol):
@@ -62,14 +65,35 @@ def dead_letter(rec: RawRecord, reason: str, quiet: bool = False) -> DeadLetter:
     """Return the dead-letter record for `rec` (reason and source in headers)."""
     if not quiet:
         log.warning("rejected %s[%d]@%d: %s", rec.topic, rec.partition, rec.offset, reason)
+    return parked(rec.topic, rec.partition, rec.offset, rec.key, rec.value, reason)
+
+
+def parked(
+    topic: str,
+    partition: int | None,
+    offset: int | None,
+    key: bytes | None,
+    value: bytes | None,
+    reason: str,
+) -> DeadLetter:
+    """Return a dead letter for a record, truncated to fit any broker, with its size and source.
+
+    The original key and value are kept up to `DEAD_LETTER_MAX_BYTES` each; a record the
+    dead-letter topic could not take would stall its partition (issue 11 §3).
+    """
+    size = len(value or b"")
     headers = [
         ("kpiwatch.reason", reason.encode()),
-        ("kpiwatch.source.topic", rec.topic.encode()),
-        ("kpiwatch.source.partition", str(rec.partition).encode()),
-        ("kpiwatch.source.offset", str(rec.offset).encode()),
+        ("kpiwatch.source.topic", topic.encode()),
+        ("kpiwatch.source.partition", str(-1 if partition is None else partition).encode()),
+        ("kpiwatch.source.offset", str(-1 if offset is None else offset).encode()),
         ("kpiwatch.rejected_at", datetime.now(UTC).isoformat().encode()),
     ]
-    return DeadLetter(rec.key, rec.value, headers)
+    if size > DEAD_LETTER_MAX_BYTES or len(key or b"") > DEAD_LETTER_MAX_BYTES:
+        headers += [("kpiwatch.original_size", str(size).encode()), ("kpiwatch.truncated", b"1")]
+        key = None if key is None else key[:DEAD_LETTER_MAX_BYTES]
+        value = None if value is None else value[:DEAD_LETTER_MAX_BYTES]
+    return DeadLetter(key, value, headers)
 
 
 class Pipeline:
