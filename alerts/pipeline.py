@@ -156,7 +156,11 @@ class ReceiverWorker:
         slots = asyncio.Semaphore(self.concurrency)
         while True:
             notification = await self._queue.get()
-            await slots.acquire()
+            try:
+                await slots.acquire()
+            except asyncio.CancelledError:
+                self._queue.task_done()  # stopped while waiting for a slot: stays due
+                raise
             task = asyncio.create_task(self._deliver(notification, slots))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)

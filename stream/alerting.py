@@ -25,7 +25,7 @@ from alerts.config import Silence
 from alerts.engine import AlertEngine
 from alerts.pipeline import DeadLetter
 from alerts.redaction import redact
-from stream.config.offloop import load_off_loop
+from stream.config.offloop import READ_TIMEOUT_S, load_off_loop, run_off_loop
 from stream.config.reload import plan_reload
 from stream.config.root import Config, ConfigError, apply_settings, load_config
 from stream.config.settings import load_settings
@@ -177,7 +177,7 @@ class Alerting:
         """Reload the config file; swap its live parts if valid, keep the old config if not."""
         if self.config_path is None or self.engine is None:
             return False
-        self._loaded_stat = self._file_stat()
+        self._loaded_stat = await self._file_stat_off_loop()
         try:
             path = self.config_path
             new = await load_off_loop(
@@ -257,8 +257,15 @@ class Alerting:
 
         with contextlib.suppress(asyncio.CancelledError):
             async for changes in awatch(self.config_path, yield_on_timeout=True):
-                if changes or self._file_stat() != self._loaded_stat:
+                if changes or await self._file_stat_off_loop() != self._loaded_stat:
                     await self.reload()
+
+    async def _file_stat_off_loop(self) -> tuple[int, int] | None:
+        """Stat the config file in a thread: a hung mount must not stall the loop."""
+        try:
+            return await run_off_loop(self._file_stat, READ_TIMEOUT_S)
+        except TimeoutError:
+            return None
 
     def _file_stat(self) -> tuple[int, int] | None:
         try:

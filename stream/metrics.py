@@ -150,7 +150,7 @@ class PipelineMetrics:
             registry=registry,
         )
         self.queue_limit = Counter(
-            "kpiwatch_queue_limit_refused",
+            "kpiwatch_views_over_queue_limit",
             "Views of queues beyond limits.max_queues, dead-lettered instead of kept.",
             registry=registry,
         )

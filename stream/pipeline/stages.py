@@ -161,9 +161,9 @@ class QueueStage:
         queues = self.kpis.setdefault(partition, {})
         q = queues.get(view.queue)
         if q is None:
-            if view.gone and old is None:
-                return None  # the end of a view never admitted: nothing to retract
             if not restoring and len(queues) >= self.max_queues:
+                if view.gone and old is None:
+                    return None  # the end of a view never admitted: nothing to retract
                 raise QueueLimitReached(view.queue, self.max_queues)
             q = queues[view.queue] = QueueKpis(view.queue, self.make_windows(), self.opts)
         views[view.key] = view

@@ -58,7 +58,7 @@ def test_queues_beyond_the_limit_are_dead_lettered_and_metrics_stay_fast(
     lines = [line for line in body.splitlines() if 'queue="' in line]
     queues = {line.split('queue="')[1].split('"')[0] for line in lines}
     assert len(queues) == 500
-    assert sample(body, "kpiwatch_queue_limit_refused_total") == QUEUES - 500
+    assert sample(body, "kpiwatch_views_over_queue_limit_total") == QUEUES - 500
     assert "queue limit reached, views dead-lettered" in w.log.read_text()
     print(f"/metrics at the limit: {len(body) / 1e6:.2f} MB, scrapes {timings}, /healthz {health}")
     # not blocked behind a render: on the loop, /healthz would wait for a whole scrape

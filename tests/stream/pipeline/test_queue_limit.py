@@ -67,7 +67,7 @@ def test_each_partition_keeps_its_share(
     refused = len(sent) - sum(1 for q, _ in sent if q in kept)
     assert len(reasons) == refused
     assert all("is over limits.max_queues" in r for r in reasons), reasons
-    assert registry.get_sample_value("kpiwatch_queue_limit_refused_total") == refused
+    assert registry.get_sample_value("kpiwatch_views_over_queue_limit_total") == refused
 
 
 def test_restored_queues_are_kept_whatever_the_limit() -> None:
