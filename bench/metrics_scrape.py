@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stream.app import build_pipeline
 from stream.config.root import Config
-from stream.exposition import kpi_samples, scrape
+from stream.exposition import kpi_snapshot, scrape
 from stream.kpis.catalogue import Selection
 from stream.metrics import KpiCollector
 
@@ -135,7 +135,7 @@ def main() -> None:
         figures = (
             best(lambda old=old: generate_latest(old)),  # before: one pass on the loop
             best(lambda p=pipeline, r=registry: asyncio.run(scrape(p, r))),
-            best(lambda p=pipeline: asyncio.run(kpi_samples(p))),  # the part on the loop
+            best(lambda p=pipeline: asyncio.run(kpi_snapshot(p))),  # the part on the loop
             best(pipeline.snapshot),  # what every alert round read before
             best(lambda p=pipeline: p.snapshot(ONE_RULE)),  # one rule's KPI and window
         )

@@ -12,14 +12,15 @@ byte for byte what `generate_latest` gives for `stream.metrics.KpiCollector`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import Metric
 from prometheus_client.utils import floatToGoString
 
-from alerts.snapshot import KpiSample
+from alerts.snapshot import KpiSample, KpiSnapshot
 from stream.kpis.catalogue import KPIS, KpiKind
 from stream.pipeline.batch import Pipeline
 
@@ -27,6 +28,12 @@ _go = cast(Callable[[float], str], floatToGoString)  # Go's float format, as the
 CHUNK = 10  # queues between two yields to the loop
 _QUANTILE = {"p50": "0.5", "p90": "0.9"}
 _AGENTS = ("kpiwatch_agents", "Agents per queue by current status.", "gauge")
+_CLOCK = (
+    "kpiwatch_kpi_time_seconds",
+    "The instant the KPI values of this scrape are evaluated at (Unix time): the"
+    " wall clock when live, the newest event time when replaying history.",
+    "gauge",
+)
 
 
 def _esc(value: str) -> str:
@@ -59,10 +66,11 @@ class _Families:
             yield from self.lines[name]
 
 
-def render_samples(samples: Iterable[KpiSample]) -> bytes:
-    """Return the Prometheus text of KPI samples (as `KpiCollector` exposes them)."""
+def render_snapshot(snapshot: KpiSnapshot) -> bytes:
+    """Return the Prometheus text of a KPI snapshot (as `KpiCollector` exposes it)."""
     fams = _Families()
-    for s in samples:
+    fams.get(*_CLOCK).append(f"{_CLOCK[0]} {_go(snapshot.at.timestamp())}\n")
+    for s in snapshot.samples:
         if s.kpi.startswith("agents_"):
             fams.get(*_AGENTS).append(_line(_AGENTS[0], dict(s.labels), s.value or 0.0))
             continue
@@ -91,16 +99,19 @@ def render_samples(samples: Iterable[KpiSample]) -> bytes:
     return "".join(fams.text()).encode()
 
 
-async def kpi_samples(pipeline: Pipeline) -> list[KpiSample]:
-    """Return every KPI sample, yielding to the loop every `CHUNK` queues."""
+async def kpi_snapshot(pipeline: Pipeline) -> KpiSnapshot:
+    """Return `pipeline.snapshot()`, yielding to the loop every `CHUNK` queues."""
     queues = list(pipeline.queues.queues())
-    top = max((q.watermark for q in queues), default=0.0)
+    at = datetime.fromtimestamp(pipeline.clock(), UTC)
+    wall = at.timestamp()  # one instant for every queue, as in `Pipeline.snapshot`
+    newest = pipeline.newest()
+    replay = pipeline.replaying(wall, newest)
     out: list[KpiSample] = []
     for i, q in enumerate(queues, 1):
-        out.extend(q.samples(pipeline.kpi_now(q.watermark, top)))
+        out.extend(q.samples(q.watermark if replay else wall))
         if i % CHUNK == 0:
             await asyncio.sleep(0)
-    return out
+    return KpiSnapshot(datetime.fromtimestamp(newest, UTC) if replay else at, tuple(out))
 
 
 class _Collected:
@@ -113,15 +124,15 @@ class _Collected:
         return self.families
 
 
-def _render(families: list[Metric], samples: list[KpiSample]) -> bytes:
-    return generate_latest(_Collected(families)) + render_samples(samples)
+def _render(families: list[Metric], snapshot: KpiSnapshot) -> bytes:
+    return generate_latest(_Collected(families)) + render_snapshot(snapshot)
 
 
 async def scrape(pipeline: Pipeline, registry: CollectorRegistry) -> bytes:
     """Return the /metrics body: live state read on the loop, text rendered in a thread."""
-    samples = await kpi_samples(pipeline)
+    snapshot = await kpi_snapshot(pipeline)
     families: list[Any] = list(registry.collect())
-    return await asyncio.to_thread(_render, families, samples)
+    return await asyncio.to_thread(_render, families, snapshot)
 
 
 class Scraper:

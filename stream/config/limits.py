@@ -17,7 +17,7 @@ import math
 
 from pydantic import Field
 
-from stream.config.sla import Strict
+from alerts.strict import Strict
 
 DEFAULT_MAX_QUEUES = 500
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry, generate_latest
 
 from alerts.snapshot import KpiSample, KpiSnapshot
-from stream.exposition import CHUNK, render_samples, scrape
+from stream.exposition import CHUNK, render_snapshot, scrape
 from stream.metrics import KpiCollector
 from tests.deploy.tools import require
 from tests.stream.kpis.harness import Harness, agent, call, ticket
@@ -39,15 +39,15 @@ def test_render_is_what_the_collector_gives() -> None:
     registry = CollectorRegistry()
     snapshot = KpiSnapshot(datetime.now(UTC), tuple(samples))
     registry.register(KpiCollector(lambda: snapshot))
-    assert render_samples(samples) == generate_latest(registry)
-    assert b'queue="we\\"ird\\\\q"' in render_samples(samples)
+    assert render_snapshot(snapshot) == generate_latest(registry)
+    assert b'queue="we\\"ird\\\\q"' in render_snapshot(snapshot)
 
 
 def test_render_passes_promtool() -> None:
     promtool = require("promtool", apt="prometheus")
     done = subprocess.run(
         [promtool, "check", "metrics"],
-        input=render_samples(_busy_day()),
+        input=render_snapshot(KpiSnapshot(datetime.now(UTC), tuple(_busy_day()))),
         capture_output=True,
         timeout=60,
         check=False,
