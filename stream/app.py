@@ -165,7 +165,10 @@ def build_service(
         spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
     )
     registry.register(lag_collector(lambda: consumer_lag(app)))
-    alerting.catch_up = CatchUp(lambda: offsets(app))
+    consumed = {*spec.topics.values(), spec.views_topic}  # not the assignor's, nor changelogs
+    alerting.catch_up = CatchUp(
+        lambda: {tp: o for tp, o in offsets(app).items() if tp[0] in consumed}
+    )
     registry.register(catching_up_collector(alerting.is_catching_up))
     routes = Routes(app)
     add_pages(routes, worker, registry, alerting.catch_up_status)

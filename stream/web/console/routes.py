@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -20,6 +22,7 @@ from stream.web.console.forms import silence_from_form
 from stream.web.console.state import Context, History, Status, headline_windows, headlines
 from stream.web.errors import RequestError
 
+log = logging.getLogger("kpiwatch.console")
 Lag = Callable[[], dict[tuple[str, int], int]]
 RECORD_EVERY = 20.0  # seconds between sparkline points (an hour is 180 points)
 STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
@@ -44,6 +47,7 @@ class Console:
         c = a.config
         windows = headline_windows(c)
         engine = a.engine
+        catch_up = a.catch_up_status()
         status = Status(
             version=kpiwatch_version(),
             config_path=a.config_path,
@@ -52,6 +56,8 @@ class Console:
             reload_error=a.reload_error,
             restart_required=a.restart_required,
             ready=self.worker.ready,
+            catching_up=bool(catch_up["catching_up"]),
+            behind=str(catch_up.get("behind", "")),
             owned={k: set(v) for k, v in self.worker.owned.items()},
             lag=self.lag(),
             brokers=",".join(c.kafka.bootstrap_servers),
@@ -80,7 +86,16 @@ class Console:
 def add_console(app: faust.App, worker: Worker, alerting: Alerting, lag: Lag) -> None:
     """Register `/`, `/alerts`, `/silences`, `/notifications`, `/status` and `/static/`."""
     console = Console(worker, alerting, lag)
-    app.timer(RECORD_EVERY)(_async(console.record))
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def record_history() -> None:
+        while True:  # a point now, then every RECORD_EVERY seconds
+            if worker.ready:
+                try:
+                    console.record()
+                except Exception:  # a missed sparkline point must not stop the next ones
+                    log.exception("could not record the console's KPI history")
+            await asyncio.sleep(RECORD_EVERY)
 
     def simple(path: str, render: Callable[[Context], str]) -> None:
         async def handler(self: View, request: Any) -> Any:
@@ -139,10 +154,3 @@ def add_console(app: faust.App, worker: Worker, alerting: Alerting, lag: Lag) ->
 
 def _see_other(view: View, location: str) -> Any:
     return view.text("", status=303, headers={"Location": location})
-
-
-def _async(fn: Callable[[], None]) -> Callable[[], Any]:
-    async def run() -> None:
-        fn()
-
-    return run
