@@ -27,12 +27,15 @@ from prometheus_client import CollectorRegistry, Gauge
 from alerts.config import Silence
 from alerts.engine import AlertEngine
 from alerts.pipeline import DeadLetter
+from alerts.redaction import redact
+from stream.config.offloop import READ_TIMEOUT_S, load_off_loop, run_off_loop
 from stream.config.reload import plan_reload
 from stream.config.root import Config, ConfigError, apply_settings, load_config
 from stream.config.settings import load_settings
 from stream.kafka.outbox import Outbox
 from stream.kafka.silence_log import SilenceLog
 from stream.kafka.writer import ALERT_PREFIX
+from stream.kpis.catalogue import Selection
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import Dirty
 
@@ -130,7 +133,8 @@ class Alerting:
             await self.engine.stop()
 
     async def _on_dead_letter(self, dl: DeadLetter) -> None:
-        await self.outbox.dead_letter(orjson.dumps(dl.to_dict(), default=str), dl.reason)
+        text = orjson.dumps(dl.to_dict(), default=str).decode()
+        await self.outbox.dead_letter(redact(text).encode(), dl.reason)
 
     def kpis_changed(self) -> None:
         """Note a KPI change: the evaluation loop runs early (coalesced)."""
@@ -158,7 +162,11 @@ class Alerting:
             return []
         self.catching_up = self.catch_up()
         self.engine.hold_notifications(self.catching_up)
-        self.engine.evaluate(self.pipeline.snapshot())
+        # only the KPIs the rules name: a snapshot of every KPI of every queue each
+        # 500 ms is what livelocked a worker with many queues
+        rules = self.config.rules
+        only = Selection.of((r.kpi for r in rules), (r.window for r in rules if r.window))
+        self.engine.evaluate(self.pipeline.snapshot(only))
         return self.changes()
 
     def is_catching_up(self) -> bool:
@@ -196,13 +204,16 @@ class Alerting:
         """Reload the config file; swap its live parts if valid, keep the old config if not."""
         if self.config_path is None or self.engine is None:
             return False
-        self._loaded_stat = self._file_stat()
+        self._loaded_stat = await self._file_stat_off_loop()
         try:
-            new = apply_settings(load_config(self.config_path), load_settings())
+            path = self.config_path
+            new = await load_off_loop(
+                lambda: apply_settings(load_config(path), load_settings()), path
+            )
             plan = plan_reload(self.config, new, str(self.config_path))
         except ConfigError as exc:
             self.reload_ok.set(0)
-            self.reload_error = str(exc)
+            self.reload_error = redact(str(exc))
             log.error("config reload rejected, keeping the running config:\n%s", exc)
             return False
         c = plan.config
@@ -273,8 +284,15 @@ class Alerting:
 
         with contextlib.suppress(asyncio.CancelledError):
             async for changes in awatch(self.config_path, yield_on_timeout=True):
-                if changes or self._file_stat() != self._loaded_stat:
+                if changes or await self._file_stat_off_loop() != self._loaded_stat:
                     await self.reload()
+
+    async def _file_stat_off_loop(self) -> tuple[int, int] | None:
+        """Stat the config file in a thread: a hung mount must not stall the loop."""
+        try:
+            return await run_off_loop(self._file_stat, READ_TIMEOUT_S)
+        except TimeoutError:
+            return None
 
     def _file_stat(self) -> tuple[int, int] | None:
         try:

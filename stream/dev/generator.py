@@ -4,7 +4,8 @@ target = KafkaTarget("127.0.0.1:9092", TOPICS)   # + aiokafka TLS/SASL kwargs if
 asyncio.run(generate(target=target, rate=2.0, duration=600, seed=7, incident=True))
 
 Errors: `GeneratorError` (a ValueError) for an incident that does not fit the
-duration and for a Kafka that cannot be reached (the producer's `KafkaUnreachable`).
+duration and for a Kafka that cannot be reached; aiokafka's errors are
+translated here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import orjson
 
 from stream.dev.traffic import Incident, Record, TrafficModel
-from stream.kafka.producer import KafkaUnreachable, Producer
+from stream.kafka.producer import Producer, ProducerError
 
 TOPICS = {"tickets": "support.tickets", "calls": "support.calls", "agents": "support.agents"}
 PROGRESS_EVERY = 10.0  # seconds between progress reports in real time
@@ -97,9 +98,11 @@ async def generate(
     producer = Producer(target.bootstrap, linger_ms=5, max_batch_size=1 << 20, **target.security)
     try:
         await producer.__aenter__()
-    except KafkaUnreachable as exc:
+    except ProducerError as exc:
+        await producer.__aexit__(None, None, None)
         raise GeneratorError(
-            f"{exc}: start one with `kpiwatch broker` or pass --bootstrap"
+            f"cannot reach Kafka at {target.bootstrap} ({exc}): start one"
+            " with `kpiwatch broker` or pass --bootstrap"
         ) from None
     try:
         return await _produce(producer, target.topics, model, t0, past, span, realtime, progress)

@@ -3,7 +3,7 @@
 `app` builds the faust app, `processor` binds the pure pipeline to its topics and
 tables, `writer` sends what it produces (confirmed), `outbox` carries the alerting
 side's writes to it, `web` registers routes and tasks (handlers see only its
-`Request`/`Reply`, no faust type), `producer` serves tools (raising `KafkaUnreachable`,
+`Request`/`Reply`, no faust type), `producer` serves tools (raising `ProducerError`,
 not aiokafka's errors),
 `setup` checks and creates topics, `silence_log` replicates API silences,
 `internals` holds every faust/aiokafka private we rely on (the exact fetch loop, the

@@ -78,6 +78,12 @@ def make_app(spec: KafkaSpec) -> faust.App:
         stream_buffer_maxsize=max(8192, 2 * spec.batch_max),
         stream_wait_empty=False,
         web_enabled=True,
+        # faust's own pages (/router, /table, /graph, stats) reveal hosts, topics and
+        # table contents without auth: only kpiwatch's endpoints are served
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         web_bind=spec.web_host,
         web_port=spec.web_port,
         web_host=spec.web_host,

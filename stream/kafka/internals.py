@@ -10,9 +10,11 @@ so a pinned upgrade that renames one fails in CI instead of in production.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from aiokafka.errors import IllegalStateError
 from faust.stores.memory import Store as MemoryStore
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP
@@ -100,7 +102,8 @@ class FastConsumer(driver.Consumer):
 
     async def _seek_in_thread(self, tp: TP, offset: int) -> None:
         # aiokafka runs in faust's consumer thread; seeking from here races its fetcher
-        await self._thread.call_thread(self._thread.seek, tp, offset)
+        with contextlib.suppress(IllegalStateError):  # revoked meanwhile: read from committed
+            await self._thread.call_thread(self._thread.seek, tp, offset)
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         committed = self._committed_offset[tp]

@@ -2,8 +2,6 @@
 
 async with Producer("127.0.0.1:9092", linger_ms=5) as producer:
     await producer.send_all([("support.calls", b"c1", b'{"type": "..."}')])
-
-A broker that cannot be reached raises `KafkaUnreachable`: callers need no aiokafka.
 """
 
 from __future__ import annotations
@@ -19,25 +17,21 @@ from aiokafka.errors import KafkaError
 Record = tuple[str, bytes | None, bytes]  # topic, key, value
 
 
-class KafkaUnreachable(ConnectionError):
-    """The producer could not connect to the brokers; the message names them and the cause."""
+class ProducerError(Exception):
+    """Kafka could not be reached; the message names aiokafka's error class."""
 
 
 class Producer:
     """Send records and wait for the broker to confirm them."""
 
     def __init__(self, bootstrap: str, **kwargs: Any) -> None:
-        self.bootstrap = bootstrap
         self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kwargs)
 
     async def __aenter__(self) -> Self:
         try:
             await self._producer.start()
-        except KafkaError as exc:
-            await self._producer.stop()
-            raise KafkaUnreachable(
-                f"cannot reach Kafka at {self.bootstrap} ({type(exc).__name__})"
-            ) from None
+        except KafkaError as exc:  # translated here: callers never import aiokafka
+            raise ProducerError(type(exc).__name__) from exc
         return self
 
     async def __aexit__(

@@ -104,6 +104,11 @@ class Routes:
         """Run `fn()` once the worker has started (stopped with it)."""
         self.app.task(fn)
 
+    def middleware(self, middleware: Callable[..., Awaitable[Any]]) -> None:
+        """Add an aiohttp middleware to the web server (it sees every request and reply)."""
+        server = self.app.web.web_app  # type: ignore[attr-defined]  # the aiohttp driver's
+        server.middlewares.append(middleware)
+
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run `coro` alongside the worker (cancelled when it stops)."""
         self.app.add_future(coro)

@@ -11,6 +11,7 @@ input (or consider alert state persisted) right after.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
@@ -18,9 +19,13 @@ import faust
 
 from stream.kafka import internals
 from stream.kafka.app import KafkaSpec, StateTable
+from stream.kafka.parking import too_large
 from stream.metrics import PipelineMetrics
-from stream.pipeline.batch import Output
+from stream.pipeline.batch import Output, parked
 from stream.pipeline.stages import Dirty
+
+log = logging.getLogger("kpiwatch.writer")
+Record = tuple[str, bytes | None, bytes | None, int | None, Any]  # topic, key, value, part, headers
 
 ALERT_PREFIX = "\x1falert\x1f"  # alert state shares the queues table, keyed by fingerprint
 MARK_KEY = b"\x1fmark"  # end-of-flush marker in every changelog (see Writer._seal)
@@ -51,23 +56,55 @@ class Writer:
 
     async def write(self, table_name: str, out: Output) -> None:
         """Send views, dead letters and state; return once the broker has them all."""
-        futs = []
-        for v in out.views:
-            futs.append(await self._send(self.spec.views_topic, v.queue.encode(), v.encode()))
+        views = self.spec.views_topic
+        records: list[Record] = [
+            (views, v.queue.encode(), v.encode(), None, None) for v in out.views
+        ]
         if out.dead_letters:
             self.metrics.dead_letters.labels(table_name).inc(len(out.dead_letters))
-        for d in out.dead_letters:
-            futs.append(await self._send(self.spec.dead_letter, d.key, d.value, None, d.headers))
-        await self._confirmed(futs)  # before the state that makes a replay skip these records
-        futs = []
+        dl = self.spec.dead_letter
+        records += [(dl, d.key, d.value, None, d.headers) for d in out.dead_letters]
+        await self._send_all(records)  # before the state that makes a replay skip these records
         table = self.tables[table_name]
         changelog = table.changelog_topic.get_topic_name()
+        records = []
         for part, key, value in out.state:
             k = key.encode()
             internals.store_put(table, k, value, part)
-            futs.append(await self._send(changelog, k, value, part))
-        await self._confirmed(futs)
+            records.append((changelog, k, value, part, None))
+        await self._send_all(records)
         await self._seal(changelog, {part for part, _, _ in out.state})
+
+    async def _send_all(self, records: list[Record]) -> None:
+        """Send records, wait for the broker; park (dead-letter) any it will never take."""
+        futs = []
+        for r in records:
+            try:
+                futs.append(await self._send(*r))
+            except Exception as exc:
+                if not too_large(exc):
+                    raise
+                futs.append(await self._park(r, exc))
+        if not futs:
+            return
+        results = await asyncio.gather(*futs, return_exceptions=True)
+        failed = [(r, x) for r, x in zip(records, results, strict=True) if isinstance(x, Exception)]
+        for _, error in failed:
+            if not too_large(error):
+                raise error  # an outage is not parked: the batch is not acked, read again
+        await self._confirmed([await self._park(r, error) for r, error in failed])
+
+    async def _park(self, r: Record, exc: BaseException) -> Awaitable[Any]:
+        """Send a truncated copy of a record the broker refuses to the dead-letter topic.
+
+        A parked state record is missing from its changelog: a restart forgets that change.
+        """
+        topic, key, value, part = r[0], r[1], r[2], r[3]
+        reason = f"could not write {len(value or b'')} bytes to {topic}: {type(exc).__name__}"
+        log.error("parked a record: %s", reason)
+        self.metrics.dead_letters.labels("parked").inc()
+        d = parked(topic, part, None, key, value, reason)
+        return await self._send(self.spec.dead_letter, d.key, d.value, None, d.headers)
 
     async def _seal(self, changelog: str, partitions: set[int]) -> None:
         """End each written changelog partition with a one-record batch.
