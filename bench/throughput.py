@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -99,7 +98,6 @@ def run_variant(
     broker: EmbeddedBroker,
     tmp: Path,
     recs: list[tuple[str, bytes, bytes]],
-    fast: bool,
     n_latency: int,
 ) -> tuple[float, list[float], float, float]:
     """Return (events/s, latencies, seconds to ready, seconds to ready after SIGKILL)."""
@@ -107,7 +105,6 @@ def run_variant(
     asyncio.run(produce(broker.bootstrap, topics.names, recs))
     port = new_port()
     cfg = write_config(tmp / f"bench-{topics.tag}.yaml", broker.bootstrap, topics, port, 4)
-    os.environ["KPIWATCH_FASTPATH"] = "1" if fast else "0"
     w = WorkerProcess(cfg, tmp / f"data-{topics.tag}", tmp / f"worker-{topics.tag}.log", port)
     began = time.perf_counter()
     w.start()
@@ -143,8 +140,7 @@ def main() -> None:
         asyncio.run(produce(broker.bootstrap, topics.names, recs))
         names = [topics.names[s] for s in ("tickets", "calls", "agents")]
         raw = asyncio.run(ceiling(broker.bootstrap, names, len(recs)))
-        for label, fast in (("faust's stock paths", False), ("fast path (default)", True)):
-            rows.append((label, *run_variant(broker, tmp, recs, fast, args.latency_samples)))
+        rows.append(("one consume path", *run_variant(broker, tmp, recs, args.latency_samples)))
     print(f"\nkpiwatch bench — {len(recs)} events, 1 worker process, Tansu on loopback\n")
     print("| measure | value |\n|---|---|")
     print(f"| (a) ceiling: aiokafka getmany + orjson.loads | {raw:,.0f} events/s |")

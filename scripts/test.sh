@@ -5,11 +5,15 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
-if ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then
+DEBS="prometheus prometheus-alertmanager chromium chromium-driver"
+if ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null \
+  || ! command -v amtool >/dev/null || ! command -v chromium >/dev/null \
+  || ! command -v chromedriver >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null
+    # shellcheck disable=SC2086
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $DEBS >/dev/null
   else
-    echo "note: promtool/alertmanager missing; install Debian packages prometheus prometheus-alertmanager" >&2
+    echo "note: promtool, amtool or chromium missing; install Debian packages $DEBS" >&2
   fi
 fi
 .venv/bin/ruff check .

@@ -15,5 +15,7 @@ The map, lowest layer first (a package imports only from the ones above it):
 - `stream.alerting`: binds the `alerts` engine to the worker (evaluation, persistence).
 - `stream.web`: HTTP endpoints on the worker.
 - `stream.dev`: embedded broker, synthetic traffic, the demo.
+- `stream.ingest`: `kpiwatch ingest`, vendor webhooks → input topics (its producer is in
+  `stream.kafka.ingest_producer`).
 - `stream.app`: the wiring (builds real clients, registries, clocks); `stream.cli`: the command.
 """

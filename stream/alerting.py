@@ -65,6 +65,7 @@ class Alerting:
         )
         self.restart_required: tuple[str, ...] = ()
         self.reload_error = ""
+        self.loaded_at = datetime.now(UTC)  # when the running config was loaded
         self._pending: list[dict[str, Any]] | None = None
         self._known: dict[str, int] = {}  # fingerprint → partition, to delete resolved ones
         self.persist: Callable[[list[Dirty]], Awaitable[None]] | None = None
@@ -183,6 +184,7 @@ class Alerting:
         self.reload_ok.set(1)
         self.restart_gauge.set(1 if plan.restart_required else 0)
         self.reload_error = ""
+        self.loaded_at = datetime.now(UTC)
         if plan.restart_required:
             log.warning(
                 "config reloaded from %s; restart to apply the changes to: %s",

@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import faust
 from prometheus_client import (
@@ -27,12 +26,14 @@ from prometheus_client import (
 )
 
 from stream.alerting import Alerting
+from stream.config.kpi_params import kpi_info, kpi_params
 from stream.config.root import Config
 from stream.entities.agents import AgentKind
 from stream.entities.calls import CallKind
 from stream.entities.tickets import TicketKind
 from stream.events.models import STREAMS
 from stream.kafka.app import KafkaSpec, make_app
+from stream.kafka.internals import committed_offsets
 from stream.kafka.processor import Worker
 from stream.kafka.setup import (
     bootstrap_of,
@@ -42,15 +43,16 @@ from stream.kafka.setup import (
     silences_topic,
 )
 from stream.kafka.silence_log import SilenceLog
-from stream.kpis.info import kpi_info, kpi_options
+from stream.kafka.web import Reply, Request, Routes
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
+from stream.web.routes import add_web
 
 log = logging.getLogger("kpiwatch.app")
-disable_created_metrics()  # `_created` series only add noise to every counter
+disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series only add noise to every counter
 
 
 def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
@@ -79,7 +81,7 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     }
     pipeline = Pipeline(
         entity,
-        QueueStage(window_factory(config), kpi_options(config), windows_keep),
+        QueueStage(window_factory(config), kpi_params(config), windows_keep),
         PipelineMetrics(registry),
         live_threshold=config.allowed_lateness.total_seconds(),
         max_future_skew=config.max_future_skew.total_seconds(),
@@ -154,8 +156,10 @@ def build_service(
         spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
     )
     registry.register(lag_collector(lambda: consumer_lag(app)))
-    add_pages(app, worker, registry)
-    add_alerting(app, worker, alerting, config.worker.evaluation_interval.total_seconds())
+    routes = Routes(app)
+    add_pages(routes, worker, registry)
+    add_alerting(routes, worker, alerting, config.worker.evaluation_interval.total_seconds())
+    add_web(routes.app, worker, alerting, lambda: consumer_lag(app))
     return Service(app, worker, pipeline, registry)
 
 
@@ -169,11 +173,12 @@ def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
     try:
         consumer = app.consumer
         changelogs = app.tables.changelog_topics
+        committed = committed_offsets(app)
         for tp in consumer.assignment():
             if tp.topic in changelogs:
                 continue
             hw = consumer.highwater(tp)
-            pos = consumer._committed_offset.get(tp)  # committed is what survives a crash
+            pos = committed.get(tp)  # committed is what survives a crash
             if hw is not None:
                 out[(tp.topic, tp.partition)] = max(0, hw - (pos or 0))
     except Exception:  # the consumer may not exist yet; lag is best-effort
@@ -181,24 +186,23 @@ def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
     return out
 
 
-def add_pages(app: faust.App, worker: Worker, registry: CollectorRegistry) -> None:
-    """Register /metrics, /healthz and /readyz on the faust web server."""
+def add_pages(routes: Routes, worker: Worker, registry: CollectorRegistry) -> None:
+    """Register /metrics, /healthz and /readyz on the worker's web server."""
 
-    @app.page("/metrics")
-    async def metrics(self: Any, request: Any) -> Any:
+    async def metrics(request: Request) -> Reply:
         body = generate_latest(registry)  # in the loop thread: state is not thread-safe
-        return self.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return Reply(body, content_type=CONTENT_TYPE_LATEST)
 
-    @app.page("/healthz")
-    async def healthz(self: Any, request: Any) -> Any:
-        return self.json({"status": "ok"})
+    async def healthz(request: Request) -> Reply:
+        return Reply({"status": "ok"})
 
-    @app.page("/readyz")
-    async def readyz(self: Any, request: Any) -> Any:
+    async def readyz(request: Request) -> Reply:
         ok = worker.ready
-        return self.json(
-            {"ready": ok, "recovered": sorted(worker.recovered)}, status=200 if ok else 503
-        )
+        return Reply({"ready": ok, "recovered": sorted(worker.recovered)}, 200 if ok else 503)
+
+    routes.add("/metrics", get=metrics)
+    routes.add("/healthz", get=healthz)
+    routes.add("/readyz", get=readyz)
 
 
 def quiet_http_client_logs() -> None:

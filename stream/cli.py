@@ -1,4 +1,4 @@
-"""The `kpiwatch` command: run, demo, generate, broker, config check."""
+"""The `kpiwatch` command: run, demo, generate, broker, ingest, backtest, config check."""
 
 from __future__ import annotations
 
@@ -141,6 +141,85 @@ def demo(
     from stream.dev.demo import run_demo
 
     sys.exit(run_demo(http_port=port, rate=rate, duration=duration))
+
+
+@app.command()
+def ingest(
+    config: Annotated[Path | None, typer.Option(help="Config file.")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (default: ingest.port).")] = None,
+) -> None:
+    """Serve vendor webhooks and kpiwatch events over HTTP into the input topics."""
+    from stream.ingest.main import serve
+    from stream.kafka.setup import StartupError
+
+    cfg, settings, _ = _load(config)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if port is not None:
+        cfg = cfg.model_copy(update={"ingest": cfg.ingest.model_copy(update={"port": port})})
+    try:
+        asyncio.run(serve(cfg))
+    except StartupError as exc:
+        typer.echo(f"kpiwatch ingest: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def backtest(
+    start: Annotated[str, typer.Option("--from", help="Start of the period (RFC 3339).")],
+    end: Annotated[str, typer.Option("--to", help="End of the period (RFC 3339).")],
+    config: Annotated[Path | None, typer.Option(help="Candidate config file.")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Running config, compared side by side.")
+    ] = None,
+    events: Annotated[
+        list[Path] | None,
+        typer.Option(help="JSON-lines history (plain or .gz); default: the configured topics."),
+    ] = None,
+    rules: Annotated[str | None, typer.Option(help="Only these rules (comma-separated).")] = None,
+    queue: Annotated[str | None, typer.Option(help="Only alerts of this queue.")] = None,
+    sweep: Annotated[
+        list[str] | None,
+        typer.Option(help="RULE.param=LOW:HIGH:STEP (threshold, recovery_threshold, for, ...)."),
+    ] = None,
+    html: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the report as JSON.")
+    ] = None,
+    flap_window: Annotated[
+        str, typer.Option(help="Firing again within this of resolving is a flap.")
+    ] = "15m",
+    step: Annotated[
+        str | None,
+        typer.Option(
+            help="Evaluate every STEP of event time instead of worker.evaluation_interval "
+            "(faster; instants move by up to a step, shorter excursions may be missed)."
+        ),
+    ] = None,
+) -> None:
+    """Replay history through the rules of a config: when would each have fired."""
+    from stream.backtest.cli import BacktestArgs, run_backtest
+
+    cfg, _, file = _load(config)
+    base = _load(baseline)[0] if baseline is not None else None
+    args = BacktestArgs(
+        start,
+        end,
+        cfg,
+        str(file),
+        base,
+        str(baseline) if baseline else None,
+        events or [],
+        rules,
+        queue,
+        sweep or [],
+        html,
+        json_out,
+        flap_window,
+        step,
+    )
+    raise typer.Exit(run_backtest(args))
 
 
 @config_app.command("check")

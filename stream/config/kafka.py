@@ -6,6 +6,7 @@ Kafka.model_validate({"bootstrap_servers": "k1:9092,k2:9092"}).topics.calls
 from __future__ import annotations
 
 import re
+import ssl
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, FilePath, SecretStr, model_validator
@@ -72,10 +73,8 @@ class KafkaSecurity(Strict):
             if self.sasl_password is not None:
                 kwargs["sasl_plain_password"] = self.sasl_password.get_secret_value()
         if self.security_protocol.endswith("SSL"):
-            from aiokafka.helpers import create_ssl_context
-
             cafile = None if self.ssl_cafile is None else str(self.ssl_cafile)
-            kwargs["ssl_context"] = create_ssl_context(cafile=cafile)
+            kwargs["ssl_context"] = ssl.create_default_context(cafile=cafile)
         return kwargs
 
 

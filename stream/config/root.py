@@ -39,6 +39,7 @@ from stream.config.errors import (
     format_loc,
     issues_from_validation,
 )
+from stream.config.ingest import Ingest
 from stream.config.kafka import Kafka
 from stream.config.partial import partial_cross_check
 from stream.config.settings import Settings, load_settings
@@ -154,6 +155,7 @@ class Config(Strict):
     inhibit_rules: tuple[InhibitRule, ...] = ()
     silences: tuple[Silence, ...] = ()
     worker: Worker = Worker()
+    ingest: Ingest = Ingest()  # the `kpiwatch ingest` service (stream/ingest)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Self:

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaProducer
 
 from stream.dev.traffic import Incident, Record, TrafficModel
+from stream.kafka.producer import Producer
 
 TOPICS = {"tickets": "support.tickets", "calls": "support.calls", "agents": "support.agents"}
 
@@ -31,16 +31,12 @@ class KafkaTarget:
 
 
 async def send_records(
-    producer: AIOKafkaProducer, topics: Mapping[str, str], records: Iterable[Record]
+    producer: Producer, topics: Mapping[str, str], records: Iterable[Record]
 ) -> int:
     """Send records keyed by entity id; return how many were sent."""
-    futs = [
-        await producer.send(topics[r.stream], orjson.dumps(r.value), key=r.key.encode())
-        for r in records
-    ]
-    if futs:
-        await asyncio.gather(*futs)
-    return len(futs)
+    return await producer.send_all(
+        (topics[r.stream], r.key.encode(), orjson.dumps(r.value)) for r in records
+    )
 
 
 async def generate(
@@ -71,12 +67,10 @@ async def generate(
     )
     model = TrafficModel(seed=seed, start=t0, rate=rate, incident=inc)
     topics = target.topics
-    producer = AIOKafkaProducer(
-        bootstrap_servers=target.bootstrap, linger_ms=5, max_batch_size=1 << 20, **target.security
-    )
-    await producer.start()
     sent = 0
-    try:
+    async with Producer(
+        target.bootstrap, linger_ms=5, max_batch_size=1 << 20, **target.security
+    ) as producer:
         if not realtime:
             return await send_records(producer, topics, model.events_until(t0 + span))
         began = time.monotonic()
@@ -85,6 +79,4 @@ async def generate(
                 producer, topics, model.events_until(t0 + timedelta(seconds=elapsed))
             )
             await asyncio.sleep(0.2)
-    finally:
-        await producer.stop()
     return sent

@@ -2,5 +2,8 @@
 
 `app` builds the faust app, `processor` binds the pure pipeline to its topics and
 tables, `setup` checks and creates topics, `silence_log` replicates API silences,
-`fastpath` is the fetch loop without faust's per-record overhead.
+`internals` holds every faust/aiokafka private we rely on (the exact fetch loop, the
+fetch wait, the memory store's maps), each with why (nothing else touches them);
+`history` reads the input topics for `kpiwatch backtest` (no consumer group, nothing
+committed), `ingest_producer` writes what `kpiwatch ingest` maps (acks=all).
 """

@@ -13,7 +13,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
-from stream.kafka import fastpath
+from stream.kafka import internals
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class KafkaSpec:
     replication_factor: int = 1  # of the views topic and the changelogs
 
 
-class StateTable(faust.Table):  # type: ignore[misc]
+class StateTable(faust.Table[bytes, bytes]):
     """A raw-bytes table that tells us when recovery has finished."""
 
     on_recovered: Callable[[StateTable], None] | None = None
@@ -48,36 +48,9 @@ class StateTable(faust.Table):  # type: ignore[misc]
             self.on_recovered(self)
 
 
-FETCH_MAX_WAIT_MS = 100
-
-
-def _short_fetch_wait() -> None:
-    """Cap the consumer's fetch long-poll (faust hard-codes 1500 ms).
-
-    Tansu holds an empty fetch for the whole wait even when records arrive, so every
-    idle hop (source → views → KPIs) cost up to 1.5 s of latency.
-    """
-    from faust.transport.drivers import aiokafka as driver
-
-    cls = driver.AIOKafkaConsumerThread
-    if getattr(cls, "_kpiwatch_patched", False):
-        return
-    original = cls._create_worker_consumer
-
-    def create(self: Any, transport: Any) -> Any:
-        consumer = original(self, transport)
-        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
-        return consumer
-
-    cls._create_worker_consumer = create
-    cls._kpiwatch_patched = True
-
-
 def make_app(spec: KafkaSpec) -> faust.App:
     """Return a faust app tuned for fast group joins and exact recovery."""
-    _short_fetch_wait()
-    if fastpath.enabled():
-        fastpath.install()
+    internals.install()
     return faust.App(
         spec.app_id,
         broker=f"kafka://{spec.bootstrap}",

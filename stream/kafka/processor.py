@@ -1,9 +1,8 @@
 """Faust agents and tables: the only place events meet Kafka.
 
 Each source topic has a thin agent that takes batches (drained in bulk from its
-channel queue, or faust's `noack_take` with KPIWATCH_FASTPATH=0), hands the
-records to the pure `Pipeline`, writes what it returns (views, dead letters,
-state) through the producer, waits for the broker to confirm, and only then
+channel queue), hands the records to the pure `Pipeline`, writes what it returns
+(views, dead letters, state) through the producer, waits for the broker to confirm, and only then
 acks the batch. State is persisted before offsets can be committed, so a
 SIGKILL loses nothing; replayed records are recognised by event id (stage 1)
 or view version (stage 2), so nothing counts twice.
@@ -27,7 +26,7 @@ import orjson
 from faust.types import TP
 
 from stream.events.models import STREAMS
-from stream.kafka import fastpath
+from stream.kafka import internals
 from stream.kafka.app import KafkaSpec, StateTable
 from stream.pipeline.batch import Output, Pipeline
 from stream.pipeline.stages import Dirty, EntityStage, QueueStage
@@ -55,9 +54,17 @@ class Worker:
         self.on_alert_states, self.on_revoked = on_alert_states, on_revoked
         self.owned: dict[str, set[int]] = {}
         self.recovered: set[str] = set()
-        raw = {"key_serializer": "raw", "value_serializer": "raw"}
-        self.sources = {s: app.topic(spec.topics[s], **raw) for s in STREAMS}
-        self.views = app.topic(spec.views_topic, partitions=spec.partitions, internal=True, **raw)
+        self.sources = {
+            s: app.topic(spec.topics[s], key_serializer="raw", value_serializer="raw")
+            for s in STREAMS
+        }
+        self.views = app.topic(
+            spec.views_topic,
+            partitions=spec.partitions,
+            internal=True,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
         self.tables: dict[str, StateTable] = {}
         for s in STREAMS:
             self._table(s, pipeline.entity[s], spec.source_partitions[s])
@@ -65,7 +72,8 @@ class Worker:
         for s in STREAMS:
             app.agent(self.sources[s], name=f"kpiwatch.{s}")(self._source_agent(s))
         app.agent(self.views, name="kpiwatch.views")(self._views_agent)
-        app.on_partitions_revoked.connect(self._on_revoked)
+        # mode types handlers with mypy_extensions' NamedArg, which no plain def matches
+        app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
         app.timer(EVICT_EVERY)(self._evict)
 
     @property
@@ -80,7 +88,8 @@ class Worker:
         # faust derives serializers from the types ("json"); state is raw bytes we encode
         table.key_serializer = table.value_serializer = "raw"
         table.on_recovered = lambda t: self._rebuild(name, stage, t)
-        self.tables[name] = self.app.tables.add(table)
+        self.app.tables.add(table)
+        self.tables[name] = table
 
     def _source_topic(self, name: str) -> str:
         return self.spec.views_topic if name == "queues" else self.spec.topics[name]
@@ -88,13 +97,11 @@ class Worker:
     def _rebuild(self, name: str, stage: EntityStage | QueueStage, table: StateTable) -> None:
         topic = self._source_topic(name)
         assigned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic}
-        store = table.data
         stage.drop(list(stage.parts if isinstance(stage, EntityStage) else stage.views))
         n = 0
         alerts: list[dict[str, Any]] = []
-        for key, value in list(store.data.items()):
-            part = store._key_partition.get(key)
-            if part not in assigned or value is None or key == MARK_KEY:
+        for key, value, part in internals.stored(table):
+            if part is None or part not in assigned or key == MARK_KEY:
                 continue
             if key.startswith(ALERT_KEY):
                 alerts.append(orjson.loads(value))
@@ -108,7 +115,8 @@ class Worker:
         self.pipeline.metrics.ready.set(1 if self.ready else 0)
         log.info("rebuilt %s from %d records, partitions %s", name, n, sorted(assigned))
 
-    async def _on_revoked(self, sender: Any = None, revoked: Iterable[TP] = (), **_: Any) -> None:
+    def _on_revoked(self, sender: Any, *args: Any, signal: Any, **_: Any) -> None:
+        revoked: Iterable[TP] = args[0] if args else ()
         self.recovered.clear()
         self.pipeline.metrics.ready.set(0)
         self.on_revoked()  # alerts wait for the rebuilt state of the new assignment
@@ -125,14 +133,13 @@ class Worker:
         there (up to `batch_max`) in one go. An idle queue yields as soon as one event
         arrives: no batching delay at low traffic, large batches under load.
         """
-        if not fastpath.enabled():
-            async for events in stream.noack_take(self.spec.batch_max, self.spec.batch_within):
-                yield events
-            return
-        queue = aiter(stream.channel).queue  # subscribes this agent's channel
+        queue = internals.channel_queue(stream)
         get_nowait, limit = queue.get_nowait, self.spec.batch_max
         while True:
-            batch = [await queue.get()]
+            try:
+                batch = [await queue.get()]
+            except StopAsyncIteration:  # faust stops an agent by throwing this into its queue
+                return
             while len(batch) < limit:
                 try:
                     batch.append(get_nowait())
@@ -143,11 +150,10 @@ class Worker:
     def _source_agent(self, name: str) -> Callable[[Any], Awaitable[None]]:
         async def agent(stream: Any) -> None:
             async for events in self._batches(stream):
-                owned = self.owned.get(name, set())
-                records = [e.message for e in events if e.message.partition in owned]
-                out = self.pipeline.process_events(name, records)
+                mine = self._owned(name, events)
+                out = self.pipeline.process_events(name, [e.message for e in mine])
                 await self._write(name, out)
-                for e in events:
+                for e in mine:
                     e.ack()
 
         agent.__name__ = f"{name}_agent"
@@ -155,14 +161,22 @@ class Worker:
 
     async def _views_agent(self, stream: Any) -> None:
         async for events in self._batches(stream):
-            owned = self.owned.get("queues", set())
-            out = self.pipeline.process_views(
-                e.message for e in events if e.message.partition in owned
-            )
+            mine = self._owned("queues", events)
+            out = self.pipeline.process_views(e.message for e in mine)
             await self._write("queues", out)
-            for e in events:
+            for e in mine:
                 e.ack()
             self.on_views()
+
+    def _owned(self, name: str, events: list[Any]) -> list[Any]:
+        """Return the events of partitions whose state is rebuilt here.
+
+        The others are neither processed nor acked: they were fetched before a
+        rebalance, and the partition, if it stays ours, is read again from its
+        committed offset once its state is rebuilt.
+        """
+        owned = self.owned.get(name, set())
+        return [e for e in events if e.message.partition in owned]
 
     async def _evict(self) -> None:
         """Forget concluded entities and expired views (tombstones in the changelogs)."""
@@ -201,16 +215,10 @@ class Worker:
         for d in out.dead_letters:
             futs.append(await send(self.spec.dead_letter, d.key, d.value, None, None, d.headers))
         table = self.tables[table_name]
-        store = table.data
         changelog = table.changelog_topic.get_topic_name()
         for part, key, value in out.state:
             k = key.encode()
-            if value is None:
-                store.data.pop(k, None)
-                store._key_partition.pop(k, None)
-            else:
-                store.data[k] = value
-                store._key_partition[k] = part
+            internals.store_put(table, k, value, part)
             futs.append(await send(changelog, k, value, part, None, None))
         if futs:
             await asyncio.gather(*futs)

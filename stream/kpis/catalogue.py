@@ -1,7 +1,8 @@
-"""The KPI catalogue: every KPI name of SPEC §2, its metric and labels.
+"""The KPI catalogue: every KPI name of SPEC §2, its metric, labels and formula.
 
 Rules name KPIs from this table; the metrics collector and the config checker
-read it. It is pure data: no state, no I/O.
+read it; a windowed KPI's `aggregation` (stream.kpis.aggregations) computes it.
+It is pure data: no state, no I/O.
 
     >>> get("abandon_rate").metric
     'kpiwatch_abandon_rate'
@@ -15,6 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+
+from stream.kpis import aggregations as agg
+from stream.kpis.aggregations import Adder, Aggregation, adders_by_fact
+from stream.kpis.params import CSAT_SATISFIED, NPS_DETRACTORS, NPS_PROMOTERS
 
 
 class KpiKind(StrEnum):
@@ -46,6 +51,8 @@ class KpiDef:
     `labels` are the metric's label names, `window` included for windowed KPIs
     (never `quantile`). `fixed_labels` pins labels that select this KPI out of
     a shared metric (`agents_busy` is `kpiwatch_agents{status="busy"}`).
+    `aggregation` computes a windowed KPI (current-state gauges have none:
+    stream.kpis.current counts them).
     """
 
     name: str
@@ -56,6 +63,7 @@ class KpiDef:
     help: str
     stats: tuple[str, ...] = ()
     fixed_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    aggregation: Aggregation | None = None
 
     @property
     def windowed(self) -> bool:
@@ -95,8 +103,24 @@ def _agents(status: str) -> KpiDef:
     )
 
 
-def _count(name: str, help_text: str) -> KpiDef:
-    return KpiDef(name, f"kpiwatch_{name}", _QW, _C, _CNT, help_text)
+def _count(name: str, aggregation: Aggregation, help_text: str) -> KpiDef:
+    return KpiDef(name, f"kpiwatch_{name}", _QW, _C, _CNT, help_text, aggregation=aggregation)
+
+
+def _windowed(
+    name: str,
+    metric: str,
+    labels: tuple[str, ...],
+    kind: KpiKind,
+    unit: KpiUnit,
+    aggregation: Aggregation,
+    help_text: str,
+) -> KpiDef:
+    stats = STATS if kind is KpiKind.SUMMARY else ()
+    return KpiDef(name, metric, labels, kind, unit, help_text, stats, aggregation=aggregation)
+
+
+_CSAT, _PRO, _DET = CSAT_SATISFIED, NPS_PROMOTERS, NPS_DETRACTORS
 
 
 _DEFS: tuple[KpiDef, ...] = (
@@ -117,39 +141,53 @@ _DEFS: tuple[KpiDef, ...] = (
     _agents("available"),
     _agents("busy"),
     # windowed
-    KpiDef("abandon_rate", "kpiwatch_abandon_rate", _QW, _R, _RATIO,
-           "Abandoned ÷ (answered + abandoned), short abandons excluded."),
-    KpiDef("service_level", "kpiwatch_service_level", _QW, _R, _RATIO,
-           "Calls answered within the threshold ÷ (answered + abandoned)."),
-    KpiDef("asa", "kpiwatch_asa_seconds", _QW, _M, _SEC, "Mean wait of answered calls."),
-    KpiDef("aht", "kpiwatch_aht_seconds", _QW, _M, _SEC,
-           "Mean talk time plus after-call work."),
-    KpiDef("frt", "kpiwatch_first_response_seconds", (*_TICKET, "window"), _S, _SEC,
-           "First public agent reply − ticket created.", stats=STATS),
-    KpiDef("resolution_time", "kpiwatch_resolution_seconds", (*_TICKET, "window"), _S, _SEC,
-           "Ticket solved − ticket created.", stats=STATS),
-    KpiDef("sla_compliance", "kpiwatch_sla_compliance", (*_SLA, "window"), _R, _RATIO,
-           "SLA targets met ÷ targets concluded."),
-    KpiDef("csat", "kpiwatch_csat", _QW, _R, _RATIO, "CSAT responses scoring 4 or 5 ÷ responses."),
-    KpiDef("nps", "kpiwatch_nps", _QW, _R, _SCORE, "% promoters (9–10) − % detractors (0–6)."),
-    KpiDef("ces", "kpiwatch_ces", _QW, _M, _SCORE, "Mean customer effort score."),
-    KpiDef("fcr", "kpiwatch_fcr", _QW, _R, _RATIO,
-           "Tickets solved with one agent reply and never reopened ÷ tickets solved."),
-    KpiDef("escalation_rate", "kpiwatch_escalation_rate", _QW, _R, _RATIO,
-           "Tickets escalated ÷ tickets created."),
-    KpiDef("reopen_rate", "kpiwatch_reopen_rate", _QW, _R, _RATIO,
-           "Tickets reopened ÷ tickets solved."),
-    KpiDef("occupancy", "kpiwatch_occupancy", _QW, _R, _RATIO,
-           "Agent time busy ÷ (busy + available)."),
-    _count("tickets_created", "Tickets created in the window."),
-    _count("tickets_solved", "Tickets solved in the window."),
-    _count("calls_offered", "Calls offered (answered or abandoned) in the window."),
-    _count("calls_answered", "Calls answered in the window."),
-    _count("calls_abandoned", "Calls abandoned in the window."),
+    _windowed("abandon_rate", "kpiwatch_abandon_rate", _QW, _R, _RATIO, agg.ABANDON_RATE,
+              "Abandoned ÷ (answered + abandoned), short abandons excluded."),
+    _windowed("service_level", "kpiwatch_service_level", _QW, _R, _RATIO, agg.SERVICE_LEVEL,
+              "Calls answered within the threshold ÷ (answered + abandoned)."),
+    _windowed("asa", "kpiwatch_asa_seconds", _QW, _M, _SEC, agg.ASA,
+              "Mean wait of answered calls."),
+    _windowed("aht", "kpiwatch_aht_seconds", _QW, _M, _SEC, agg.AHT,
+              "Mean talk time plus after-call work."),
+    _windowed("frt", "kpiwatch_first_response_seconds", (*_TICKET, "window"), _S, _SEC, agg.FRT,
+              "First public agent reply − ticket created."),
+    _windowed("resolution_time", "kpiwatch_resolution_seconds", (*_TICKET, "window"), _S, _SEC,
+              agg.RESOLUTION_TIME, "Ticket solved − ticket created."),
+    _windowed("sla_compliance", "kpiwatch_sla_compliance", (*_SLA, "window"), _R, _RATIO,
+              agg.SLA_COMPLIANCE, "SLA targets met ÷ targets concluded."),
+    _windowed("csat", "kpiwatch_csat", _QW, _R, _RATIO, agg.CSAT,
+              f"CSAT responses scoring {_CSAT.low} or {_CSAT.high} ÷ responses."),
+    _windowed("nps", "kpiwatch_nps", _QW, _R, _SCORE, agg.NPS,
+              f"% promoters ({_PRO.low}–{_PRO.high}) − % detractors ({_DET.low}–{_DET.high})."),
+    _windowed("ces", "kpiwatch_ces", _QW, _M, _SCORE, agg.CES, "Mean customer effort score."),
+    _windowed("fcr", "kpiwatch_fcr", _QW, _R, _RATIO, agg.FCR,
+              "Tickets solved with one agent reply and never reopened ÷ tickets solved."),
+    _windowed("escalation_rate", "kpiwatch_escalation_rate", _QW, _R, _RATIO,
+              agg.ESCALATION_RATE, "Tickets escalated ÷ tickets created."),
+    _windowed("reopen_rate", "kpiwatch_reopen_rate", _QW, _R, _RATIO, agg.REOPEN_RATE,
+              "Tickets reopened ÷ tickets solved."),
+    _windowed("occupancy", "kpiwatch_occupancy", _QW, _R, _RATIO, agg.OCCUPANCY,
+              "Agent time busy ÷ (busy + available)."),
+    _count("tickets_created", agg.TICKETS_CREATED, "Tickets created in the window."),
+    _count("tickets_solved", agg.TICKETS_SOLVED, "Tickets solved in the window."),
+    _count("calls_offered", agg.CALLS_OFFERED,
+           "Calls offered (answered or abandoned) in the window."),
+    _count("calls_answered", agg.CALLS_ANSWERED, "Calls answered in the window."),
+    _count("calls_abandoned", agg.CALLS_ABANDONED, "Calls abandoned in the window."),
 )  # fmt: skip
 
 KPIS: Mapping[str, KpiDef] = MappingProxyType({kpi.name: kpi for kpi in _DEFS})
 """Every KPI by name, in catalogue order."""
+
+WINDOWED: tuple[tuple[str, Aggregation], ...] = tuple(
+    (kpi.name, kpi.aggregation) for kpi in _DEFS if kpi.aggregation is not None
+)
+"""Every windowed KPI's name and aggregation, in catalogue order."""
+
+ADDERS: dict[str, Adder] = adders_by_fact(a for _, a in WINDOWED)
+"""What each fact adds to a window: its one adder, shared by the KPIs that read it.
+
+A plain dict, not a read-only view: it is read once per fact on the hot path."""
 
 
 def get(name: str) -> KpiDef:

@@ -1,6 +1,6 @@
 """One queue's KPIs: current state from active views, windows from facts.
 
-    q = QueueKpis("billing", windows={"15m": SlidingWindow(900)}, opts=KpiOptions())
+    q = QueueKpis("billing", windows={"15m": SlidingWindow(900)}, opts=KpiParams())
     late = q.apply(old_view, new_view)   # retract what old contributed, add new
     q.samples(now)                       # -> Iterator[KpiSample]
 
@@ -32,7 +32,8 @@ from collections.abc import Iterator, Mapping
 from alerts.snapshot import KpiSample
 from stream.entities.views import Fact, View
 from stream.kpis.current import AGENT_STATUSES, CurrentState
-from stream.kpis.facts import SPAN_FACTS, KpiOptions, contribution, window_samples
+from stream.kpis.facts import SPAN_FACTS, contribution, window_samples
+from stream.kpis.params import KpiParams
 from stream.kpis.windows import Acc, Window
 
 __all__ = ["AGENT_STATUSES", "QueueKpis"]
@@ -43,7 +44,7 @@ Slot = tuple[str, Fact]  # (view key, fact)
 class QueueKpis:
     """Incremental KPI state of one queue."""
 
-    def __init__(self, queue: str, windows: Mapping[str, Window], opts: KpiOptions) -> None:
+    def __init__(self, queue: str, windows: Mapping[str, Window], opts: KpiParams) -> None:
         self.queue = queue
         self.windows = dict(windows)
         self.opts = opts

@@ -18,7 +18,7 @@ from alerts.snapshot import KpiSample
 from stream.entities import item_of
 from stream.entities.state import EntityState, Kind
 from stream.entities.views import SOURCE, View
-from stream.kpis.facts import KpiOptions
+from stream.kpis.params import KpiParams
 from stream.kpis.queue import QueueKpis
 from stream.kpis.windows import Window
 
@@ -117,7 +117,7 @@ class QueueStage:
     def __init__(
         self,
         windows: Callable[[], dict[str, Window]],
-        opts: KpiOptions,
+        opts: KpiParams,
         retention: float = 2 * 86400.0,
     ) -> None:
         self.make_windows = windows

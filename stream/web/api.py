@@ -10,36 +10,34 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
 
-import faust
-from faust.web import View
 from pydantic import ValidationError
 
 from alerts.errors import SilenceError, SilenceNotFound
 from stream.alerting import Alerting
 from stream.kafka.processor import Worker
+from stream.kafka.web import Reply, Request, Routes
+from stream.web.errors import error_body, problems_of
 
 log = logging.getLogger("kpiwatch.api")
 COALESCE_S = 0.05  # evaluate at most this often on KPI changes
 
 
-def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: float) -> None:
+def add_alerting(routes: Routes, worker: Worker, alerting: Alerting, interval: float) -> None:
     """Register the alerting startup task, the evaluation loop and the HTTP endpoints."""
 
     alerting.persist = lambda state: worker.persist("queues", state)
 
-    @app.task
     async def start_alerting() -> None:
         await alerting.start()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(alerting.reload()))
-        app.add_future(alerting.watch_file())
+        routes.spawn(alerting.watch_file())
 
+    routes.task(start_alerting)
     kpis_changed = asyncio.Event()
     worker.on_views = kpis_changed.set
 
-    @app.task
     async def evaluate() -> None:
         # on a fixed `interval` cadence for what moves with time alone (longest_wait,
         # sla_at_risk, `for` durations), and in between on every KPI change (coalesced)
@@ -60,55 +58,61 @@ def add_alerting(app: faust.App, worker: Worker, alerting: Alerting, interval: f
             if changed:
                 await asyncio.sleep(COALESCE_S)
 
-    def denied(view: View, request: Any) -> Any:
+    routes.task(evaluate)
+    add_endpoints(routes, alerting)
+
+
+def add_endpoints(routes: Routes, alerting: Alerting) -> None:
+    """Register the alert, silence and reload endpoints."""
+
+    def denied(request: Request) -> Reply | None:
         if alerting.authorized(request.headers.get("Authorization")):
             return None
-        return view.json({"error": "bearer token required"}, status=401)
+        return Reply(error_body(["bearer token required"]), status=401)
 
-    @app.page("/api/v1/alerts")
-    async def alerts(self: View, request: Any) -> Any:
+    async def alerts(request: Request) -> Reply:
         engine = alerting.engine
-        return self.json({"alerts": engine.alerts_json() if engine else []})
+        return Reply({"alerts": engine.alerts_json() if engine else []})
 
-    @app.page("/api/v1/silences")
-    class Silences(View):  # type: ignore[misc]
-        async def get(self, request: Any) -> Any:
-            engine = alerting.engine
-            return self.json({"silences": engine.silences_json() if engine else []})
+    async def silences(request: Request) -> Reply:
+        engine = alerting.engine
+        return Reply({"silences": engine.silences_json() if engine else []})
 
-        async def post(self, request: Any) -> Any:
-            if (resp := denied(self, request)) is not None:
-                return resp
-            try:
-                sid = await alerting.add_silence(await request.read())
-            except (ValidationError, SilenceError) as exc:
-                return self.json({"error": str(exc)}, status=400)
-            return self.json({"silenceID": sid})
+    async def add_silence(request: Request) -> Reply:
+        if (resp := denied(request)) is not None:
+            return resp
+        try:
+            sid = await alerting.add_silence(await request.read())
+        except ValidationError as exc:
+            return Reply(error_body(problems_of(exc)), status=400)
+        except SilenceError as exc:
+            return Reply(error_body([str(exc)]), status=400)
+        return Reply({"silenceID": sid})
 
-    @app.page("/api/v1/silences/{sid}")
-    class Silence(View):  # type: ignore[misc]
-        async def delete(self, request: Any, sid: str) -> Any:
-            if (resp := denied(self, request)) is not None:
-                return resp
-            try:
-                await alerting.expire_silence(sid)
-            except SilenceNotFound:
-                return self.json({"error": f"no silence {sid}"}, status=404)
-            except SilenceError as exc:
-                return self.json({"error": str(exc)}, status=400)
-            return self.json({"expired": sid})
+    async def expire_silence(request: Request) -> Reply:
+        if (resp := denied(request)) is not None:
+            return resp
+        sid = request.match_info["sid"]
+        try:
+            await alerting.expire_silence(sid)
+        except SilenceNotFound:
+            return Reply(error_body([f"no silence {sid}"]), status=404)
+        except SilenceError as exc:
+            return Reply(error_body([str(exc)]), status=400)
+        return Reply({"expired": sid})
 
-    @app.page("/-/reload")
-    class Reload(View):  # type: ignore[misc]
-        async def post(self, request: Any) -> Any:
-            if (resp := denied(self, request)) is not None:
-                return resp
-            ok = await alerting.reload()
-            return self.json(
-                {
-                    "reloaded": ok,
-                    "error": alerting.reload_error,
-                    "restart_required": list(alerting.restart_required),
-                },
-                status=200 if ok else 400,
-            )
+    async def reload(request: Request) -> Reply:
+        if (resp := denied(request)) is not None:
+            return resp
+        ok = await alerting.reload()
+        body = {
+            "reloaded": ok,
+            "error": alerting.reload_error,
+            "restart_required": list(alerting.restart_required),
+        }
+        return Reply(body, status=200 if ok else 400)
+
+    routes.add("/api/v1/alerts", get=alerts)
+    routes.add("/api/v1/silences", get=silences, post=add_silence)
+    routes.add("/api/v1/silences/{sid}", delete=expire_silence)
+    routes.add("/-/reload", post=reload)

@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from aiokafka import AIOKafkaProducer
 
 from stream.dev.broker import EmbeddedBroker, free_port
 from stream.dev.generator import send_records
 from stream.dev.traffic import Incident, Record, TrafficModel
+from stream.kafka.producer import Producer
 from tests.deploy.tools import DEPLOY, ROOT, Server, require
 from tests.support.worker import Topics, WorkerProcess, write_config
 
@@ -155,9 +155,7 @@ class LiveTraffic:
         self._thread.join(30)
 
     async def _run(self) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=5)
-        await producer.start()
-        try:
+        async with Producer(self.bootstrap, linger_ms=5) as producer:
             first = self.model.events_until(datetime.now(UTC))
             await send_records(producer, self.names, first)
             self.backfilled.set()
@@ -167,10 +165,8 @@ class LiveTraffic:
                 await asyncio.sleep(0.5)
                 await send_records(producer, self.names, self.model.events_until(datetime.now(UTC)))
                 # a bad record, a duplicate, a late call, an orphan reply: the health board has each
-                await producer.send_and_wait(self.names["calls"], b"{not json", key=b"c-bad")
+                await producer.send_all([(self.names["calls"], b"c-bad", b"{not json")])
                 await send_records(producer, self.names, [dup, *late_call(), orphan_reply()])
-        finally:
-            await producer.stop()
 
 
 def prometheus_config(tmp: Path, prom_port: int, workers: list[WorkerProcess]) -> Path:

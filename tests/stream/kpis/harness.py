@@ -18,7 +18,7 @@ from stream.entities.agents import AgentKind
 from stream.entities.calls import CallKind
 from stream.entities.tickets import TicketKind
 from stream.events.decoding import Rejection, decode
-from stream.kpis.facts import KpiOptions
+from stream.kpis.params import KpiParams
 from stream.kpis.windows import SlidingWindow, TodayWindow, Window
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.sla.policy import SlaPolicy
@@ -77,7 +77,7 @@ class Harness:
     def __init__(
         self,
         policies: Sequence[SlaPolicy] = (),
-        opts: KpiOptions | None = None,
+        opts: KpiParams | None = None,
         wrapup_timeout: float = 600.0,
     ) -> None:
         self.entity = {
@@ -85,7 +85,7 @@ class Harness:
             "calls": EntityStage(CallKind(wrapup_timeout)),
             "agents": EntityStage(AgentKind()),
         }
-        self.queues = QueueStage(windows, opts or KpiOptions())
+        self.queues = QueueStage(windows, opts or KpiParams())
 
     def send(self, *events: Ev) -> None:
         """Apply events in the given order through both stages."""

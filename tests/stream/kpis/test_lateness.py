@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from stream.app import build_pipeline
 from stream.config.root import Config
 from stream.entities.views import Fact, View
-from stream.kpis.facts import KpiOptions
+from stream.kpis.params import KpiParams
 from stream.kpis.queue import QueueKpis
 from stream.kpis.windows import SlidingWindow
 
@@ -20,7 +20,7 @@ MIN = 60.0
 
 
 def kpis() -> QueueKpis:
-    return QueueKpis("q", {"24h": SlidingWindow(86400.0)}, KpiOptions(allowed_lateness=600.0))
+    return QueueKpis("q", {"24h": SlidingWindow(86400.0)}, KpiParams(allowed_lateness=600.0))
 
 
 def call(id_: str, t: float, *facts: Fact, version: int = 1, waiting: float | None = None) -> View:

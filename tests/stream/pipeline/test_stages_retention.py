@@ -10,7 +10,7 @@ from stream.entities.calls import CallKind
 from stream.entities.state import REORDER, EntityState
 from stream.entities.tickets import TicketKind
 from stream.entities.views import View
-from stream.kpis.facts import KpiOptions
+from stream.kpis.facts import KpiParams
 from stream.kpis.windows import SlidingWindow, Window
 from stream.pipeline.stages import EntityStage, QueueStage
 
@@ -62,7 +62,7 @@ def test_concluded_call_is_forgotten_after_retention_and_open_ticket_is_kept() -
 
 
 def test_expired_views_are_dropped_without_moving_a_kpi() -> None:
-    stage = QueueStage(windows, KpiOptions(), retention=2 * 3600.0)
+    stage = QueueStage(windows, KpiParams(), retention=2 * 3600.0)
     calls = EntityStage(CallKind())
     for e in (
         ev("q1", "call.queued", 0.0, "c1", queue="billing"),
@@ -111,7 +111,7 @@ def test_an_event_at_or_before_the_floor_is_refused_like_a_duplicate() -> None:
 
 
 def test_queue_changelog_holds_the_applied_view_bytes() -> None:
-    stage = QueueStage(windows, KpiOptions(), retention=2 * 3600.0)
+    stage = QueueStage(windows, KpiParams(), retention=2 * 3600.0)
     calls = EntityStage(CallKind())
     sent = []
     for e in (

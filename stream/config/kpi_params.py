@@ -1,7 +1,7 @@
-"""The definition stamp: the parameters behind the KPI numbers, as strings.
+"""The definition stamp and the KPI parameters of a config.
 
     kpi_info(config)["short_abandon"]   # '5'
-    kpi_options(config)                 # the stream.kpis.facts.KpiOptions to run with
+    kpi_params(config)                  # the stream.kpis.params.KpiParams to run with
 
 The worker exposes `kpi_info` as the `kpiwatch_kpi_info` info metric, so a
 dashboard or an alert can say how a number was computed.
@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from stream.config.root import Config
-from stream.kpis.facts import KpiOptions
+from stream.entities.agents import OCCUPANCY_STATUS
+from stream.kpis.params import CSAT_SATISFIED, NPS_DETRACTORS, NPS_PROMOTERS, KpiParams
 
 
 def _seconds(td: timedelta) -> str:
@@ -29,17 +30,17 @@ def kpi_info(config: Config) -> dict[str, str]:
         "allowed_lateness": _seconds(config.allowed_lateness),
         "timezone": config.timezone,
         "windows": ",".join(config.windows),
-        "csat_satisfied": "4-5",
-        "nps_promoters": "9-10",
-        "nps_detractors": "0-6",
-        "occupancy_busy": "busy,after_call_work",
+        "csat_satisfied": str(CSAT_SATISFIED),
+        "nps_promoters": str(NPS_PROMOTERS),
+        "nps_detractors": str(NPS_DETRACTORS),
+        "occupancy_busy": ",".join(s for s, f in OCCUPANCY_STATUS.items() if f == "occ_busy"),
     }
 
 
-def kpi_options(config: Config) -> KpiOptions:
-    """Return the windowed-KPI options of `config`."""
+def kpi_params(config: Config) -> KpiParams:
+    """Return the windowed-KPI parameters of `config`."""
     k = config.kpis
-    return KpiOptions(
+    return KpiParams(
         short_abandon=k.short_abandon.total_seconds(),
         service_level=k.service_level_threshold.total_seconds(),
         allowed_lateness=config.allowed_lateness.total_seconds(),

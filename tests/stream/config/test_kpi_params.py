@@ -1,10 +1,10 @@
-"""The definition stamp and the options derived from the config."""
+"""The definition stamp and the KPI parameters derived from the config."""
 
 from __future__ import annotations
 
+from stream.config.kpi_params import kpi_info, kpi_params
 from stream.config.root import Config
-from stream.kpis.facts import KpiOptions
-from stream.kpis.info import kpi_info, kpi_options
+from stream.kpis.params import KpiParams
 
 
 def test_defaults() -> None:
@@ -47,4 +47,4 @@ def test_configured_values() -> None:
         "5m,today",
         "120",
     )
-    assert kpi_options(config) == KpiOptions(10.0, 30.0, 120.0)
+    assert kpi_params(config) == KpiParams(10.0, 30.0, 120.0)
