@@ -8,10 +8,12 @@ nothing here imports `stream/`.
              → per receiver: queue → dedup (notification log) → retry → record
                                                       └→ dead letter after the budget
 
-Modules: `config` (strict models), `durations`, `matchers`, `rules`,
+Modules: `config` (strict models), `durations`, `matchers`, `rules`, `rulebook`,
 `lifecycle`, `fingerprint`, `store`, `silences`, `mute`, `grouping`,
+`stages/` (evaluate, group, mute, dispatch, retention: one object each),
 `pipeline`, `retry`, `receivers/` (webhook, slack, alertmanager),
-`templating`, `views`, `metrics`, `engine`, `engine_config`.
+`templating`, `views`, `metrics`, `engine` (builds and runs the stages),
+`engine_config` (the receiver workers).
 
 Exceptions (drawn in `alerts.errors`):
 

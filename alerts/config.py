@@ -20,7 +20,6 @@ from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     SecretStr,
@@ -30,6 +29,7 @@ from pydantic import (
 
 from alerts.durations import Duration
 from alerts.matchers import check_label_name, check_matchers
+from alerts.strict import Strict
 from alerts.templating import check_template
 
 Op = Literal[">", ">=", "<", "<="]
@@ -42,10 +42,6 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 RESERVED_LABELS = frozenset({"alertname", "severity"})
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 def _check_name(value: str) -> str:
     if not _NAME.match(value):
         raise ValueError(f"invalid name {value!r}: expected [A-Za-z_][A-Za-z0-9_.:-]*")
@@ -55,7 +51,7 @@ def _check_name(value: str) -> str:
 Name = Annotated[str, AfterValidator(_check_name)]
 
 
-class Rule(_Strict):
+class Rule(Strict):
     """An alerting rule: a KPI condition and where to send it."""
 
     name: Name
@@ -138,11 +134,9 @@ class Rule(_Strict):
         return self.threshold if self.recovery_threshold is None else self.recovery_threshold
 
 
-class _ReceiverBase(_Strict):
+class _ReceiverBase(Strict):
     # receiver fields hold URLs with tokens and secrets: never echo inputs in errors
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, hide_input_in_errors=True
-    )
+    model_config = ConfigDict(**Strict.model_config, hide_input_in_errors=True)
 
     name: Name
     url: SecretStr
@@ -220,7 +214,7 @@ Receiver = Annotated[
 ]
 
 
-class InhibitRule(_Strict):
+class InhibitRule(Strict):
     """Mute `target` alerts while a `source` alert with the same `equal` labels fires."""
 
     source: Annotated[Matchers, Field(min_length=1)]
@@ -235,7 +229,7 @@ class InhibitRule(_Strict):
         return value
 
 
-class Silence(_Strict):
+class Silence(Strict):
     """Mute alerts matching `matchers` between `starts_at` and `ends_at`."""
 
     id: str | None = Field(default=None, min_length=1, max_length=128)

@@ -1,4 +1,4 @@
-"""Config-derived parts of the engine: receiver workers and rule identity.
+"""The receiver workers of the engine, rebuilt from config on reload.
 
 receivers = ReceiverSet(client, metrics, dead_letter, clock, ledger)
 receivers.configure(receiver_configs)
@@ -8,7 +8,7 @@ await receivers.replace(new_configs)   # hot reload: unchanged receivers keep th
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 
 import httpx
 
@@ -19,11 +19,6 @@ from alerts.pipeline import Clock, DeadLetterSink, Ledger, ReceiverWorker
 from alerts.receivers import build_notifier
 from alerts.receivers.base import Notifier
 from alerts.retry import RetryPolicy
-
-
-def rule_identity(rule: Rule) -> Hashable:
-    """Return what makes a rule's alerts the same alerts across a reload."""
-    return (rule.kpi, rule.stat, rule.window, rule.severity, tuple(sorted(rule.labels.items())))
 
 
 class ReceiverSet:

@@ -1,6 +1,6 @@
 """Alert state by fingerprint, with the notification log and a change feed.
 
-    store = AlertStore(clock, rule_of)
+    store = AlertStore(clock, rule_of, on_record=persist_soon)
     store.put(fp, lifecycle.step(store.get(fp), ev, rule, now))
     store.take_changes()      # {fp: dict | None} to write to a changelog table
 
@@ -29,13 +29,18 @@ log = logging.getLogger(__name__)
 class AlertStore:
     """The alert instances this worker owns."""
 
-    def __init__(self, clock: Clock, rule_of: Callable[[str], Rule | None]) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        rule_of: Callable[[str], Rule | None],
+        on_record: Callable[[], None] = lambda: None,
+    ) -> None:
         self._clock = clock
         self._rule_of = rule_of
         self._states: dict[str, AlertState] = {}
         self._changed: set[str] = set()
         # called after a delivery is logged, so the caller can persist it at once
-        self.on_record: Callable[[], None] = lambda: None
+        self.on_record = on_record
 
     def get(self, fp: str) -> AlertState | None:
         """Return one alert state."""

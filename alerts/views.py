@@ -2,10 +2,12 @@
 
 view = alert_view(state, rule, external_url)      # AlertView, annotations rendered
 alert_json(state, rule, mute_status)              # the API representation
+alerts_json(states, rule_of, mute_of)             # `GET /api/v1/alerts`, sorted
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -80,6 +82,16 @@ def alert_json(state: AlertState, rule: Rule | None, mute: MuteStatus) -> dict[s
             r: {"status": e.status, "at": e.at.isoformat()} for r, e in state.notified.items()
         },
     }
+
+
+def alerts_json(
+    states: Iterable[AlertState],
+    rule_of: Callable[[str], Rule | None],
+    mute_of: Callable[[AlertState], MuteStatus],
+) -> list[dict[str, Any]]:
+    """Return the API representation of alert instances, by rule then fingerprint."""
+    ordered = sorted(states, key=lambda s: (s.rule, s.fingerprint))
+    return [alert_json(s, rule_of(s.rule), mute_of(s)) for s in ordered]
 
 
 def _iso(value: Any) -> str | None:

@@ -74,6 +74,8 @@ class Alerting:
         self.silence_log: SilenceLog | None = None
         self._pending_silences: list[dict[str, Any]] | None = None
         self._loaded_stat = self._file_stat()  # the file as loaded at start (see watch_file)
+        self.catch_up: Callable[[], bool] = lambda: False
+        self.catching_up = True  # as of the last evaluation (none yet: not known to be live)
 
     async def start(self) -> None:
         """Create the HTTP client and the engine; start its receiver tasks."""
@@ -144,8 +146,23 @@ class Alerting:
         """Evaluate rules on a fresh snapshot; return state records to persist."""
         if self.engine is None:
             return []
+        self.catching_up = self.catch_up()
+        self.engine.hold_notifications(self.catching_up)
         self.engine.evaluate(self.pipeline.snapshot())
         return self.changes()
+
+    def is_catching_up(self) -> bool:
+        """Return whether the worker is catching up on a backlog (notifications held)."""
+        return self.catching_up
+
+    def catch_up_status(self) -> dict[str, Any]:
+        """Return the catching-up state for /readyz and the alerts API."""
+        reason = getattr(self.catch_up, "reason", "")
+        return {
+            "catching_up": self.catching_up,
+            "mode": "catching_up" if self.catching_up else "live",
+            **({"behind": reason} if self.catching_up and reason else {}),
+        }
 
     def changes(self) -> list[Dirty]:
         """Return the changed alert states as records of the queues table."""

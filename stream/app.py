@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faust
 from prometheus_client import (
@@ -44,9 +45,10 @@ from stream.kafka.setup import (
 )
 from stream.kafka.silence_log import SilenceLog
 from stream.kafka.web import Reply, Request, Routes
-from stream.kpis.windows import SlidingWindow, TodayWindow, Window
-from stream.metrics import KpiCollector, PipelineMetrics, lag_collector
+from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
+from stream.metrics import KpiCollector, PipelineMetrics, catching_up_collector, lag_collector
 from stream.pipeline.batch import Pipeline
+from stream.pipeline.catchup import CatchUp
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
 from stream.web.routes import add_web
@@ -55,11 +57,11 @@ log = logging.getLogger("kpiwatch.app")
 disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series only add noise to every counter
 
 
-def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
+def window_factory(config: Config) -> Callable[[], dict[str, RollingWindow]]:
     """Return a function that builds a fresh set of the configured windows."""
     lengths = config.window_lengths()
 
-    def make() -> dict[str, Window]:
+    def make() -> dict[str, RollingWindow]:
         return {
             name: TodayWindow(config.timezone) if td is None else SlidingWindow(td.total_seconds())
             for name, td in lengths.items()
@@ -70,6 +72,11 @@ def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
 
 def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     """Return the pure pipeline for `config`, its metrics registered in `registry`."""
+    if config.allowed_lateness is not None:
+        log.warning(
+            "allowed_lateness is retired and ignored: every fact counts in each window that"
+            " still holds its time (docs/kpis.md); remove it from the config"
+        )
     policies = config.build_sla_policies()
     wrapup = config.kpis.wrapup_timeout.total_seconds()
     keep = config.worker.retention.total_seconds()
@@ -83,7 +90,7 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
         entity,
         QueueStage(window_factory(config), kpi_params(config), windows_keep),
         PipelineMetrics(registry),
-        live_threshold=config.allowed_lateness.total_seconds(),
+        live_threshold=config.replay_threshold.total_seconds(),
         max_future_skew=config.max_future_skew.total_seconds(),
         topics={s: getattr(config.kafka.topics, s) for s in STREAMS},
     )
@@ -99,7 +106,7 @@ def window_retention(config: Config) -> float:
     longest = max(
         (td.total_seconds() if td else 86400.0 * 1.1) for td in config.window_lengths().values()
     )
-    return 2 * longest + config.allowed_lateness.total_seconds()
+    return 2 * longest + config.replay_threshold.total_seconds()
 
 
 @dataclass
@@ -156,20 +163,28 @@ def build_service(
         spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
     )
     registry.register(lag_collector(lambda: consumer_lag(app)))
+    alerting.catch_up = CatchUp(lambda: offsets(app))
+    registry.register(catching_up_collector(alerting.is_catching_up))
     routes = Routes(app)
-    add_pages(routes, worker, registry)
+    add_pages(routes, worker, registry, alerting.catch_up_status)
     add_alerting(routes, worker, alerting, config.worker.evaluation_interval.total_seconds())
     add_web(routes.app, worker, alerting, lambda: consumer_lag(app))
     return Service(app, worker, pipeline, registry)
 
 
 def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
-    """Return highwater − committed offset per consumed partition (empty before assignment).
+    """Return highwater − committed offset per consumed partition (empty before assignment)."""
+    return {tp: max(0, hw - done) for tp, (done, hw) in offsets(app).items() if hw is not None}
 
+
+def offsets(app: faust.App) -> dict[tuple[str, int], tuple[int, int | None]]:
+    """Return (committed offset, highwater or None before a fetch) per consumed partition.
+
+    Committed is what survives a crash, and only processed records are committed.
     Changelog partitions are assigned for recovery only and never committed: left out,
     they would show as lag that never drains.
     """
-    out: dict[tuple[str, int], int] = {}
+    out: dict[tuple[str, int], tuple[int, int | None]] = {}
     try:
         consumer = app.consumer
         changelogs = app.tables.changelog_topics
@@ -177,17 +192,20 @@ def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
         for tp in consumer.assignment():
             if tp.topic in changelogs:
                 continue
-            hw = consumer.highwater(tp)
-            pos = committed.get(tp)  # committed is what survives a crash
-            if hw is not None:
-                out[(tp.topic, tp.partition)] = max(0, hw - (pos or 0))
+            done = committed.get(tp) or 0
+            out[(tp.topic, tp.partition)] = (done, consumer.highwater(tp))
     except Exception:  # the consumer may not exist yet; lag is best-effort
         return {}
     return out
 
 
-def add_pages(routes: Routes, worker: Worker, registry: CollectorRegistry) -> None:
-    """Register /metrics, /healthz and /readyz on the worker's web server."""
+def add_pages(
+    routes: Routes,
+    worker: Worker,
+    registry: CollectorRegistry,
+    catch_up: Callable[[], dict[str, Any]] = dict,
+) -> None:
+    """Register /metrics, /healthz and /readyz (which says live or catching up)."""
 
     async def metrics(request: Request) -> Reply:
         body = generate_latest(registry)  # in the loop thread: state is not thread-safe
@@ -198,7 +216,8 @@ def add_pages(routes: Routes, worker: Worker, registry: CollectorRegistry) -> No
 
     async def readyz(request: Request) -> Reply:
         ok = worker.ready
-        return Reply({"ready": ok, "recovered": sorted(worker.recovered)}, 200 if ok else 503)
+        body = {"ready": ok, "recovered": sorted(worker.recovered), **catch_up()}
+        return Reply(body, 200 if ok else 503)
 
     routes.add("/metrics", get=metrics)
     routes.add("/healthz", get=healthz)

@@ -13,7 +13,8 @@ with no observation in its window keeps `_sum 0` and `_count 0` and has no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -22,6 +23,7 @@ from prometheus_client.registry import Collector
 from alerts.snapshot import KpiSample, KpiSnapshot
 from stream.kpis.catalogue import KPIS, KpiDef, KpiKind
 
+LabelValues = TypeVar("LabelValues", bound=tuple[str, ...])
 _QUANTILE = {"p50": "0.5", "p90": "0.9"}
 _AGENTS = "kpiwatch_agents"
 
@@ -35,7 +37,15 @@ class KpiCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         """Yield one metric family per KPI metric."""
         families: dict[str, Metric] = {}
-        for s in self.snapshot():
+        snap = self.snapshot()
+        clock = GaugeMetricFamily(
+            "kpiwatch_kpi_time_seconds",
+            "The instant the KPI values of this scrape are evaluated at (Unix time): the"
+            " wall clock when live, the newest event time when replaying history.",
+        )
+        clock.add_metric([], snap.at.timestamp())
+        families[clock.name] = clock
+        for s in snap:
             if s.kpi.startswith("agents_"):
                 self._agents(families, s)
                 continue
@@ -110,9 +120,9 @@ class PipelineMetrics:
         )
         self.late = Counter(
             "kpiwatch_events_late",
-            "Observations (type) from a source topic older than that topic's watermark"
-            " minus allowed_lateness: current state only, no window.",
-            tt,
+            "Observations (type) that arrived after `window` had passed their time:"
+            " older than its oldest live bucket, so not in it (longer windows count them).",
+            [*tt, "window"],
             registry=registry,
         )
         self.unplaced = Counter(
@@ -156,8 +166,8 @@ class PipelineMetrics:
             registry=registry,
         )
 
-    def count(self, counter: Counter, tallies: dict[tuple[str, str], int]) -> None:
-        """Add per-batch tallies keyed by (topic, type) to a labelled counter."""
+    def count(self, counter: Counter, tallies: Mapping[LabelValues, int]) -> None:
+        """Add per-batch tallies keyed by their label values to a labelled counter."""
         for labels, n in tallies.items():
             counter.labels(*labels).inc(n)
 
@@ -177,3 +187,19 @@ def lag_collector(lags: Callable[[], dict[tuple[str, int], int]]) -> Collector:
             yield fam
 
     return _Lag()
+
+
+def catching_up_collector(catching_up: Callable[[], bool]) -> Collector:
+    """Return a collector exposing whether the worker is catching up on a backlog."""
+
+    class _CatchingUp(Collector):
+        def collect(self) -> Iterator[Metric]:
+            fam = GaugeMetricFamily(
+                "kpiwatch_catching_up",
+                "1 while the worker reads a backlog (records behind, or replaying history):"
+                " alerts step on event time but notify nobody; 0 once live.",
+            )
+            fam.add_metric([], 1.0 if catching_up() else 0.0)
+            yield fam
+
+    return _CatchingUp()

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from stream.config.kpi_params import kpi_params
 from stream.config.root import Config
 from stream.entities.agents import AgentKind
 from stream.entities.calls import CallKind
 from stream.entities.tickets import TicketKind
-from stream.kpis.info import kpi_options
-from stream.kpis.windows import SlidingWindow, TodayWindow, Window
+from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
 from stream.pipeline.stages import EntityStage, QueueStage
 
 
-def window_factory(config: Config) -> Callable[[], dict[str, Window]]:
+def window_factory(config: Config) -> Callable[[], dict[str, RollingWindow]]:
     """Return a function that builds a fresh set of the configured windows."""
     lengths = config.window_lengths()
 
-    def make() -> dict[str, Window]:
+    def make() -> dict[str, RollingWindow]:
         return {
             name: TodayWindow(config.timezone) if td is None else SlidingWindow(td.total_seconds())
             for name, td in lengths.items()
@@ -35,7 +35,7 @@ def window_retention(config: Config) -> float:
     longest = max(
         (td.total_seconds() if td else 86400.0 * 1.1) for td in config.window_lengths().values()
     )
-    return 2 * longest + config.allowed_lateness.total_seconds()
+    return 2 * longest + config.replay_threshold.total_seconds()
 
 
 def warmup_seconds(config: Config) -> float:
@@ -54,7 +54,7 @@ def build_stages(config: Config) -> tuple[dict[str, EntityStage], QueueStage]:
         "calls": EntityStage(CallKind(wrapup), keep),
         "agents": EntityStage(AgentKind(windows_keep), keep),
     }
-    return entity, QueueStage(window_factory(config), kpi_options(config), windows_keep)
+    return entity, QueueStage(window_factory(config), kpi_params(config), windows_keep)
 
 
 def core_key(config: Config) -> str:
@@ -67,7 +67,7 @@ def core_key(config: Config) -> str:
             "kpis",
             "calendars",
             "sla_policies",
-            "allowed_lateness",
+            "replay_threshold",
             "worker",
         },
     )

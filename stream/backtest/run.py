@@ -78,7 +78,9 @@ def _replay(
     replay = Replay(config, plan.step.total_seconds() if plan.step else None)
     start, end = plan.start.timestamp(), plan.end.timestamp()
     since = start - warmup_seconds(config)
-    reorder = config.allowed_lateness.total_seconds()
+    # sort history within this much event time (allowed_lateness is retired; the windows
+    # take any order, this only bounds the replay's own reordering buffer)
+    reorder = config.replay_threshold.total_seconds()
 
     def on_tick(at: datetime, samples: list[KpiSample]) -> None:
         by_kpi: dict[str, list[KpiSample]] = defaultdict(list)

@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator, Field, SecretStr, field_validator
 
-from stream.config.durations import PositiveDuration
-from stream.config.sla import Strict
+from alerts.durations import PositiveDuration
+from alerts.strict import Strict
 from stream.events.models import AgentStatus, Channel, Priority
 
 QueueName = Annotated[str, Field(min_length=1, max_length=128)]

@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, FilePath, SecretStr, model_validator
 
+from alerts.strict import Strict
 from stream.config.settings import Servers
-from stream.config.sla import Strict
 
 _TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 

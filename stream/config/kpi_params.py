@@ -27,7 +27,7 @@ def kpi_info(config: Config) -> dict[str, str]:
         "short_abandon": _seconds(k.short_abandon),
         "service_level_threshold": _seconds(k.service_level_threshold),
         "wrapup_timeout": _seconds(k.wrapup_timeout),
-        "allowed_lateness": _seconds(config.allowed_lateness),
+        "replay_threshold": _seconds(config.replay_threshold),
         "timezone": config.timezone,
         "windows": ",".join(config.windows),
         "csat_satisfied": str(CSAT_SATISFIED),
@@ -43,5 +43,4 @@ def kpi_params(config: Config) -> KpiParams:
     return KpiParams(
         short_abandon=k.short_abandon.total_seconds(),
         service_level=k.service_level_threshold.total_seconds(),
-        allowed_lateness=config.allowed_lateness.total_seconds(),
     )

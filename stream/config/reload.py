@@ -6,7 +6,7 @@
         log.warning("restart to apply: %s", ", ".join(plan.restart_required))
 
 Rules, receivers, inhibition, config silences and the API token are swapped live.
-KPI definitions (windows, timezone, lateness, KPI options, calendars, SLA policies),
+KPI definitions (windows, timezone, replay threshold, KPI options, calendars, SLA policies),
 Kafka and worker settings shape state that is already built: they keep their running
 values until a restart. A rule that needs one of them changed (a window the running
 worker does not compute) is rejected, rather than accepted and silently never firing.
@@ -23,7 +23,7 @@ RESTART_ONLY = (
     "kafka",
     "timezone",
     "windows",
-    "allowed_lateness",
+    "replay_threshold",
     "kpis",
     "calendars",
     "sla_policies",

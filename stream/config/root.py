@@ -28,8 +28,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from alerts.config import InhibitRule, Receiver, Rule, Silence
+from alerts.durations import Duration, PositiveDuration
+from alerts.strict import Strict
 from stream.config.checks import cross_check
-from stream.config.durations import Duration, PositiveDuration, Window, parse_window
+from stream.config.durations import WindowName, parse_window
 from stream.config.errors import (
     CROSS_REFERENCE,
     ConfigError,
@@ -43,7 +45,7 @@ from stream.config.ingest import Ingest
 from stream.config.kafka import Kafka
 from stream.config.partial import partial_cross_check
 from stream.config.settings import Settings, load_settings
-from stream.config.sla import BUILTIN_CALENDAR, CalendarConfig, SlaPolicyConfig, Strict, Timezone
+from stream.config.sla import BUILTIN_CALENDAR, CalendarConfig, SlaPolicyConfig, Timezone
 from stream.config.source import read_source, redact, referenced_values, substitute_env
 from stream.sla.calendars import TWENTY_FOUR_SEVEN, Calendar
 from stream.sla.policy import SlaPolicy
@@ -137,13 +139,18 @@ class Config(Strict):
     kafka: Kafka = Kafka()
     http: Http = Http()
     timezone: Timezone = "UTC"
-    windows: Annotated[tuple[Window, ...], AfterValidator(_check_windows)] = (
+    windows: Annotated[tuple[WindowName, ...], AfterValidator(_check_windows)] = (
         "15m",
         "1h",
         "24h",
         "today",
     )
-    allowed_lateness: Duration = timedelta(minutes=10)
+    # a worker whose newest event time is further behind its wall clock than this reports
+    # KPIs as of that event time (it is replaying history), else as of the wall clock
+    replay_threshold: PositiveDuration = timedelta(minutes=10)
+    # retired (issue 9): it dropped facts windows still held. Still accepted so that old
+    # files load; it changes nothing, and the worker logs a warning when it is set
+    allowed_lateness: Duration | None = None
     # events stamped further ahead of the worker's clock go to the dead-letter topic: one
     # producer with a wrong clock would otherwise make every later event of its queue "late"
     max_future_skew: PositiveDuration = timedelta(minutes=5)

@@ -15,9 +15,10 @@ from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from stream.config.durations import PositiveDuration
+from alerts.durations import PositiveDuration
+from alerts.strict import Strict
 from stream.events.models import Channel, Priority
 from stream.sla.calendars import BusinessHours, Calendar
 from stream.sla.policy import TARGETS, SlaPolicy
@@ -28,12 +29,6 @@ BUILTIN_CALENDAR = "24x7"
 
 PauseStatus = Literal["new", "open", "pending", "on_hold"]
 """Statuses that may pause an SLA clock (solved and closed end it instead)."""
-
-
-class Strict(BaseModel):
-    """Base of every config model: unknown keys are errors, instances are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_timezone(name: str) -> str:

@@ -21,7 +21,7 @@ OCCUPANCY_STATUS = {"busy": "occ_busy", "after_call_work": "occ_busy", "availabl
 DEFAULT_RETENTION = 2 * 86400.0
 """Closed runs that ended longer ago than this (before the newest event) are left out.
 
-It must exceed the longest window plus allowed_lateness, or leaving them out
+It must exceed the longest window plus replay_threshold, or leaving them out
 would retract time that is still inside a window."""
 MAX_RUNS = 1024
 """Closed counted runs an agent keeps (the newest), whatever its rate of changes."""

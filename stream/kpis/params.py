@@ -38,4 +38,3 @@ class KpiParams:
 
     short_abandon: float = 5.0
     service_level: float = 20.0
-    allowed_lateness: float = 600.0

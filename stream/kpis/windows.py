@@ -1,6 +1,8 @@
 """Rolling windows over event time, with totals kept incrementally.
 
-A window of span W keeps buckets of W/60 (at least 1 s) and a running total;
+A window of span W keeps buckets of W/60 (at least 1 s) and a running total:
+at `now` it holds the buckets whose end is after now − W (so up to one bucket
+more than W, never less);
 adding, retracting and expiring a bucket each adjust the total, so reading a
 window costs nothing. `today` keeps one bucket per local calendar day.
 
@@ -76,6 +78,10 @@ class SlidingWindow:
     def _live(self, idx: int) -> bool:
         return (idx + 1) * self.res > self.horizon
 
+    def holds(self, at: float) -> bool:
+        """Return whether the bucket of event time `at` is still live (not expired)."""
+        return self._live(int(at // self.res))
+
     def add(self, at: float, acc: Acc, sign: int) -> bool:
         """Add (or retract) an observation at event time `at`; False if already expired."""
         idx = int(at // self.res)
@@ -126,6 +132,10 @@ class TodayWindow:
     def _day(self, at: float) -> int:
         return datetime.fromtimestamp(at, self.tz).toordinal()
 
+    def holds(self, at: float) -> bool:
+        """Return whether the local day of `at` has not passed yet."""
+        return self._day(at) >= self.today
+
     def add(self, at: float, acc: Acc, sign: int) -> bool:
         """Add (or retract) an observation; False if its day has passed."""
         day = self._day(at)
@@ -166,4 +176,5 @@ class TodayWindow:
         return self.buckets.get(self.today) or Acc()
 
 
-Window = SlidingWindow | TodayWindow
+RollingWindow = SlidingWindow | TodayWindow
+"""A window object of one queue: the last N seconds, or since local midnight."""

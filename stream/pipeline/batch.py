@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from alerts.durations import format_duration
 from alerts.snapshot import KpiSnapshot
-from stream.config.durations import format_duration
 from stream.entities.views import View
 from stream.events.decoding import Rejection, decode
 from stream.metrics import PipelineMetrics
@@ -149,7 +149,7 @@ class Pipeline:
         """Apply a batch of view records; return the state to persist."""
         out = Output()
         applied = 0
-        late: Counter[tuple[str, str]] = Counter()
+        late: Counter[tuple[str, str, str]] = Counter()
         for rec in records:
             try:
                 ok, facts = self.queues.apply(rec.partition, rec.value or b"")
@@ -158,8 +158,8 @@ class Pipeline:
                 out.dead_letters.append(dead_letter(rec, f"internal error: {exc!r}"))
                 continue
             applied += ok
-            for stream, fact in facts:  # beyond allowed_lateness: current state only
-                late[(self.topic_of(stream), fact)] += 1
+            for stream, fact, window in facts:  # older than all that window holds
+                late[(self.topic_of(stream), fact, window)] += 1
         out.state = self.queues.take_dirty()
         m = self.metrics
         m.views.inc(applied)
@@ -172,11 +172,23 @@ class Pipeline:
         """Return the input topic name of `stream` (tickets, calls, agents)."""
         return self.topics.get(stream, stream)
 
-    def kpi_now(self, queue_watermark: float, max_watermark: float) -> float:
-        """Return a queue's "now": the wall clock live, its watermark when replaying."""
-        wall = self.clock()
-        return wall if wall - max_watermark <= self.live_threshold else queue_watermark
+    def replaying(self, wall: float, newest: float) -> bool:
+        """Return whether the newest event time is over `live_threshold` behind the wall clock.
+
+        Then each queue's "now" is its own watermark (SPEC §2: history is replayed), not
+        the wall clock. This decides the KPIs' clock only; no fact is ever dropped by it.
+        """
+        return wall - newest > self.live_threshold
+
+    def newest(self) -> float:
+        """Return the newest event time of the queues this worker owns (0 before any)."""
+        return max((q.watermark for q in self.queues.queues()), default=0.0)
 
     def snapshot(self) -> KpiSnapshot:
-        """Return every KPI sample this worker owns."""
-        return KpiSnapshot(datetime.now(UTC), tuple(self.queues.samples(self.kpi_now)))
+        """Return every KPI sample this worker owns, as of one instant (`at`)."""
+        at = datetime.fromtimestamp(self.clock(), UTC)
+        wall = at.timestamp()  # to the microsecond, so `at` is exactly the clock used
+        newest = self.newest()
+        replay = self.replaying(wall, newest)
+        samples = self.queues.samples(lambda queue_wm, _: queue_wm if replay else wall)
+        return KpiSnapshot(datetime.fromtimestamp(newest, UTC) if replay else at, tuple(samples))

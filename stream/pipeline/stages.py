@@ -20,10 +20,10 @@ from stream.entities.state import EntityState, Kind
 from stream.entities.views import SOURCE, View
 from stream.kpis.params import KpiParams
 from stream.kpis.queue import QueueKpis
-from stream.kpis.windows import Window
+from stream.kpis.windows import RollingWindow
 
 Dirty = tuple[int, str, bytes | None]  # (partition, key, value or None to delete)
-Late = tuple[str, str]  # (source stream, fact name) of a fact beyond allowed_lateness
+Late = tuple[str, str, str]  # (source stream, fact, window) of a fact that window had passed
 
 
 class EntityStage:
@@ -116,13 +116,13 @@ class QueueStage:
 
     def __init__(
         self,
-        windows: Callable[[], dict[str, Window]],
+        windows: Callable[[], dict[str, RollingWindow]],
         opts: KpiParams,
         retention: float = 2 * 86400.0,
     ) -> None:
         self.make_windows = windows
         self.opts = opts
-        self.retention = retention  # longer than any window + allowed lateness
+        self.retention = retention  # longer than any window
         self.views: dict[int, dict[str, View]] = {}
         self.kpis: dict[int, dict[str, QueueKpis]] = {}
         self.dirty: dict[int, dict[str, bytes | None]] = {}  # key → its changelog value
@@ -140,9 +140,9 @@ class QueueStage:
         # `raw` is what `view.encode()` would give again: keep it for the changelog
         self.dirty.setdefault(partition, {})[view.key] = raw
         source = SOURCE.get(view.kind, view.kind)
-        return True, [(source, name) for name in late]
+        return True, [(source, fact, window) for fact, window in late]
 
-    def _put(self, partition: int, view: View, restoring: bool) -> list[str] | None:
+    def _put(self, partition: int, view: View, restoring: bool) -> list[tuple[str, str]] | None:
         views = self.views.setdefault(partition, {})
         old = views.get(view.key)
         if old is not None and view.version <= old.version:

@@ -20,14 +20,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 
-from stream.sla.weekly_hours import MIDNIGHT, Window, check_weekly, parse_hours
+from stream.sla.weekly_hours import MIDNIGHT, OpenSpan, check_weekly, parse_hours
 
 __all__ = [
     "TWENTY_FOUR_SEVEN",
     "BusinessHours",
     "Calendar",
+    "OpenSpan",
     "TwentyFourSeven",
-    "Window",
     "parse_hours",
 ]
 
@@ -124,7 +124,7 @@ class BusinessHours:
     def __init__(
         self,
         tz: str,
-        weekly: Mapping[int, Sequence[Window]],
+        weekly: Mapping[int, Sequence[OpenSpan]],
         holidays: Collection[date] = (),
         *,
         country: str | None = None,

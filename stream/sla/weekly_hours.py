@@ -10,9 +10,9 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import time
 
-Window = tuple[time, time]
+OpenSpan = tuple[time, time]
 """A local opening window; an end of ``MIDNIGHT`` means midnight at the end of the day (24:00)."""
-WeeklyHours = tuple[tuple[Window, ...], ...]
+WeeklyHours = tuple[tuple[OpenSpan, ...], ...]
 """Opening windows per weekday, Monday first."""
 
 MIDNIGHT = time(0)
@@ -25,7 +25,7 @@ def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
 
 
-def _check_day(windows: Sequence[Window], where: str) -> tuple[Window, ...]:
+def _check_day(windows: Sequence[OpenSpan], where: str) -> tuple[OpenSpan, ...]:
     """Return the windows sorted; raise ValueError if one is empty, reversed or overlapping."""
     ordered = sorted(windows, key=lambda w: w[0])
     previous_end = -1
@@ -46,9 +46,9 @@ def _check_day(windows: Sequence[Window], where: str) -> tuple[Window, ...]:
     return tuple(ordered)
 
 
-def check_weekly(weekly: Mapping[int, Sequence[Window]]) -> WeeklyHours:
+def check_weekly(weekly: Mapping[int, Sequence[OpenSpan]]) -> WeeklyHours:
     """Return the weekly hours as 7 sorted tuples; raise ValueError if invalid or never open."""
-    days: list[tuple[Window, ...]] = [() for _ in range(7)]
+    days: list[tuple[OpenSpan, ...]] = [() for _ in range(7)]
     for weekday, windows in weekly.items():
         if not isinstance(weekday, int) or not 0 <= weekday <= 6:
             raise ValueError(f"weekday must be an int 0 (Monday) to 6 (Sunday), got {weekday!r}")
@@ -58,14 +58,14 @@ def check_weekly(weekly: Mapping[int, Sequence[Window]]) -> WeeklyHours:
     return tuple(days)
 
 
-def parse_hours(hours: Mapping[str, str]) -> dict[int, tuple[Window, ...]]:
+def parse_hours(hours: Mapping[str, str]) -> dict[int, tuple[OpenSpan, ...]]:
     """Parse ``{"mon-fri": "08:00-18:00", "sat": "09:00-12:00,13:00-15:00"}`` into weekly hours.
 
     Keys are day names (``mon`` or ``monday``), ranges (``mon-fri``, wrapping ``fri-mon``) and
     comma lists of both; values are comma lists of ``HH:MM-HH:MM`` (``24:00`` ends at midnight)
     or ``closed``. A day may appear under one key only. Unlisted days are closed.
     """
-    weekly: dict[int, tuple[Window, ...]] = {}
+    weekly: dict[int, tuple[OpenSpan, ...]] = {}
     owner: dict[int, str] = {}
     for key, value in hours.items():
         where = f"hours[{key!r}]"
@@ -105,10 +105,10 @@ def _parse_day(name: str, where: str) -> int:
     raise ValueError(f"{where}: unknown day {name!r} (use mon, tue, wed, thu, fri, sat, sun)")
 
 
-def _parse_windows(value: str, where: str) -> list[Window]:
+def _parse_windows(value: str, where: str) -> list[OpenSpan]:
     if value.strip().lower() == "closed":
         return []
-    windows: list[Window] = []
+    windows: list[OpenSpan] = []
     for part in value.split(","):
         start, dash, end = part.strip().partition("-")
         if not dash:

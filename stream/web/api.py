@@ -72,7 +72,8 @@ def add_endpoints(routes: Routes, alerting: Alerting) -> None:
 
     async def alerts(request: Request) -> Reply:
         engine = alerting.engine
-        return Reply({"alerts": engine.alerts_json() if engine else []})
+        body = {"alerts": engine.alerts_json() if engine else [], **alerting.catch_up_status()}
+        return Reply(body)
 
     async def silences(request: Request) -> Reply:
         engine = alerting.engine

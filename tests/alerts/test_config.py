@@ -13,7 +13,6 @@ from alerts.config import (
     SlackReceiver,
     WebhookReceiver,
 )
-from alerts.durations import format_duration, parse_duration
 
 RULE = {
     "name": "AbandonRateHigh",
@@ -29,29 +28,6 @@ RULE = {
     "annotations": {"summary": "Abandon rate {{ value | percent }} on {{ queue }}"},
     "receivers": ["oncall-slack"],
 }
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("500ms", timedelta(milliseconds=500)),
-        ("30s", timedelta(seconds=30)),
-        ("5m", timedelta(minutes=5)),
-        ("1h30m", timedelta(hours=1, minutes=30)),
-        ("4h", timedelta(hours=4)),
-        ("2d", timedelta(days=2)),
-        ("0", timedelta(0)),
-    ],
-)
-def test_durations_parse_and_round_trip(text: str, expected: timedelta) -> None:
-    assert parse_duration(text) == expected
-    assert parse_duration(format_duration(expected)) == expected
-
-
-@pytest.mark.parametrize("text", ["", "5", "1.5h", "m", "30m1h", "-5m", "5 m"])
-def test_bad_durations_are_rejected(text: str) -> None:
-    with pytest.raises(ValueError, match="invalid duration"):
-        parse_duration(text)
 
 
 def test_rule_defaults_and_alias() -> None:
@@ -78,7 +54,7 @@ def _error(model: type[BaseModel], data: dict[str, Any]) -> str:
         ({"recovery_threshold": 0.06}, "recovery_threshold 0.06 must be <= threshold 0.05"),
         ({"op": "<", "recovery_threshold": 0.04}, "must be >= threshold 0.05"),
         ({"match": {"queue": "(billing"}}, "invalid regex"),
-        ({"for": "2 minutes"}, "invalid duration"),
+        ({"for": "2 minutes"}, "'2 minutes' is not a duration; expected e.g. '30s'"),
         ({"receivers": []}, "at least 1 item"),
         ({"op": "=="}, "Input should be '>', '>=', '<' or '<='"),
         ({"stat": "p99"}, "Input should be 'mean', 'p50' or 'p90'"),

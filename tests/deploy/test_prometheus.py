@@ -110,7 +110,7 @@ def alerting_config(sink_url: str) -> dict[str, Any]:
 
 
 def late_call() -> list[Record]:
-    """Return a call queued and abandoned an hour ago: beyond allowed_lateness (10m)."""
+    """Return a call queued and abandoned an hour ago: late for the 15m window."""
     at = datetime.now(UTC) - timedelta(hours=1)
     call = f"late-{uuid.uuid4().hex[:12]}"
     events = [("call.queued", at, {"queue": "tech-support"}),

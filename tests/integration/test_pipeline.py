@@ -56,6 +56,8 @@ def _kpi_series(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], floa
         "kpiwatch_notification",
         "kpiwatch_alerts",
         "kpiwatch_config",
+        "kpiwatch_catching_up",
+        "kpiwatch_kpi_time_seconds",
     )
     out = {}
     for fam in text_string_to_metric_families(text):
@@ -259,12 +261,11 @@ def test_restart_restores_every_series_after_large_batches(
     model = TrafficModel(seed=5, start=start, rate=3.0)
     events = [(r.stream, r.key, r.value) for r in model.events_until(start + timedelta(hours=1))]
     assert len(events) > 3000
-    extra = {"allowed_lateness": "2h"}
-    w = start_worker(extra=extra)
+    w = start_worker()
     asyncio.run(produce_fast(broker.bootstrap, _records(topics, events)))
     before = _settled(w, len(events))
     w.kill()
-    w2 = start_worker(extra=extra)
+    w2 = start_worker()
     after = _settled(w2, 0)
     assert after == before
 

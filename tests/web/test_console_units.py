@@ -98,7 +98,8 @@ def test_form_problems_are_one_line_each() -> None:
         silence_from_form(form, NOW)
     assert err.value.problems == [
         "matchers line 1: expected label=value or label=~regex",
-        "duration: invalid duration 'soon': expected e.g. 500ms, 30s, 5m, 1h30m, 4h, 2d",
+        "duration: 'soon' is not a duration; "
+        "expected e.g. '30s', '5m' or '1h30m' (units: ms, s, m, h, d, w)",
     ]
 
 

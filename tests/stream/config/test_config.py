@@ -73,7 +73,8 @@ def test_minimal_config_gets_the_defaults() -> None:
     config = load_config(FIXTURES / "minimal.yaml", environ={})
     assert config == Config()
     assert config.windows == ("15m", "1h", "24h", "today")
-    assert config.allowed_lateness == timedelta(minutes=10)
+    assert config.replay_threshold == timedelta(minutes=10)
+    assert config.allowed_lateness is None  # retired: accepted, ignored
     assert config.kpis.short_abandon == timedelta(seconds=5)
     assert config.kafka.topics.dead_letter == "kpiwatch.dead-letter"
     assert (config.http.host, config.http.port, config.kafka.partitions) == ("0.0.0.0", 8000, 4)

@@ -13,7 +13,7 @@ def test_defaults() -> None:
         "short_abandon": "5",
         "service_level_threshold": "20",
         "wrapup_timeout": "600",
-        "allowed_lateness": "600",
+        "replay_threshold": "600",
         "timezone": "UTC",
         "windows": "15m,1h,24h,today",
         "csat_satisfied": "4-5",
@@ -28,7 +28,7 @@ def test_configured_values() -> None:
         {
             "timezone": "Europe/Paris",
             "windows": ["5m", "today"],
-            "allowed_lateness": "2m",
+            "replay_threshold": "2m",
             "kpis": {
                 "short_abandon": "10s",
                 "service_level_threshold": "30s",
@@ -42,9 +42,9 @@ def test_configured_values() -> None:
         "30",
         "90",
     )
-    assert (info["timezone"], info["windows"], info["allowed_lateness"]) == (
+    assert (info["timezone"], info["windows"], info["replay_threshold"]) == (
         "Europe/Paris",
         "5m,today",
         "120",
     )
-    assert kpi_params(config) == KpiParams(10.0, 30.0, 120.0)
+    assert kpi_params(config) == KpiParams(10.0, 30.0)

@@ -46,7 +46,7 @@ def config(**changes: Any) -> Config:
         ({"http": {"auth_token": "t0ken"}}, ()),
         ({"windows": ["15m", "1h", "24h"]}, ("windows",)),
         ({"kpis": {"short_abandon": "10s"}}, ("kpis",)),
-        ({"timezone": "Europe/Paris", "allowed_lateness": "1h"}, ("timezone", "allowed_lateness")),
+        ({"timezone": "Europe/Paris", "replay_threshold": "1h"}, ("timezone", "replay_threshold")),
         ({"kafka": {"bootstrap_servers": "k:9092"}}, ("kafka",)),
         ({"http": {"port": 9100}}, ("http.port",)),
         (

@@ -19,7 +19,7 @@ from stream.entities.calls import CallKind
 from stream.entities.tickets import TicketKind
 from stream.events.decoding import Rejection, decode
 from stream.kpis.params import KpiParams
-from stream.kpis.windows import SlidingWindow, TodayWindow, Window
+from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.sla.policy import SlaPolicy
 
@@ -55,7 +55,7 @@ def agent(id_: str, status: str, t: float, queues: Sequence[str] = ("q",)) -> Ev
     )
 
 
-def windows() -> dict[str, Window]:
+def windows() -> dict[str, RollingWindow]:
     """Return the default windows, `today` in Europe/Paris."""
     return {
         "15m": SlidingWindow(900.0),

@@ -1,4 +1,4 @@
-"""Event-time policy of QueueKpis: live, late and future (pending) facts, per source."""
+"""Event-time policy of QueueKpis: any arrival order, late per window, future facts pending."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from stream.kpis.queue import QueueKpis
 from stream.kpis.windows import SlidingWindow
 
 MIN = 60.0
+T = 100_000.0
 
 
 def kpis() -> QueueKpis:
-    return QueueKpis("q", {"24h": SlidingWindow(86400.0)}, KpiParams(allowed_lateness=600.0))
+    windows = {"15m": SlidingWindow(900.0), "24h": SlidingWindow(86400.0)}
+    return QueueKpis("q", windows, KpiParams())
 
 
 def call(id_: str, t: float, *facts: Fact, version: int = 1, waiting: float | None = None) -> View:
@@ -37,94 +39,79 @@ def agent(id_: str, t: float, *facts: Fact) -> View:
     return View("agent", id_, "q", 1, t, facts=facts)
 
 
-def value(q: QueueKpis, kpi: str, now: float) -> tuple[float | None, int | None]:
-    (s,) = [s for s in q.samples(now) if s.kpi == kpi and s.labels.get("window") in (None, "24h")]
+def value(
+    q: QueueKpis, kpi: str, now: float, window: str = "24h"
+) -> tuple[float | None, int | None]:
+    (s,) = [s for s in q.samples(now) if s.kpi == kpi and s.labels.get("window") in (None, window)]
     return s.value, s.samples
 
 
-def test_fact_within_allowed_lateness_updates_its_window() -> None:
+def test_a_fact_hours_behind_the_newest_counts_in_the_windows_that_cover_it() -> None:
     q = kpis()
-    assert q.apply(None, call("a", 10_000, ("answered", 10_000, 5.0))) == []
-    assert q.apply(None, call("b", 9_500, ("answered", 9_400, 7.0))) == []  # 600 s behind
-    assert value(q, "calls_answered", 10_000) == (2.0, None)
+    q.apply(None, call("a", T, ("answered", T, 5.0)))
+    list(q.samples(T))  # the windows have moved to T
+    assert q.apply(None, call("b", T - 5 * 3600, ("answered", T - 5 * 3600, 7.0))) == [
+        ("answered", "15m")
+    ]
+    assert value(q, "calls_answered", T) == (2.0, None)
+    assert value(q, "calls_answered", T, "15m") == (1.0, None)
 
 
-def test_fact_beyond_allowed_lateness_is_late_and_current_state_only() -> None:
+def test_a_fact_older_than_every_bucket_of_a_window_is_late_there_only() -> None:
     q = kpis()
-    q.apply(None, call("a", 10_000, ("answered", 10_000, 5.0)))
-    late = call("b", 9_000, ("abandoned", 9_000, 60.0))
-    assert q.apply(None, late) == ["abandoned"]
-    assert value(q, "calls_abandoned", 10_000) == (0.0, None)
-    # current state still sees a late view: a late-arriving queued call is waiting
-    assert q.apply(None, call("c", 5_000, waiting=5_000)) == []
-    assert value(q, "calls_waiting", 10_000) == (1.0, None)
-    # retracting a late fact retracts nothing
-    q.apply(late, call("b", 9_000, version=2))
-    assert value(q, "calls_abandoned", 10_000) == (0.0, None)
+    list(q.samples(T))
+    assert q.apply(None, call("b", T - 25 * 3600, ("abandoned", T - 25 * 3600, 60.0))) == [
+        ("abandoned", "15m"),
+        ("abandoned", "24h"),
+    ]
+    assert value(q, "calls_abandoned", T) == (0.0, None)
+    # current state still sees it: a call queued long ago and still waiting
+    q.apply(None, call("c", T - 25 * 3600, waiting=T - 25 * 3600))
+    assert value(q, "calls_waiting", T) == (1.0, None)
 
 
-# Each source topic has its own watermark: a backlog read unevenly (tickets an hour
-# ahead of calls) must not make call facts late. (views in order, late facts' names)
-T = 100_000.0
-PER_SOURCE = [
+# Views of one queue in any order give the same windows (no watermark-based drop).
+ORDERS = [
     pytest.param(
         [ticket("t1", T, ("created", T, 0.0)), call("c1", T - 30 * MIN, ("answered", T - 1800, 5))],
-        [[], []],
-        id="calls-30min-behind-tickets-not-late",
-    ),
-    pytest.param(
-        [
-            ticket("t1", T, ("created", T, 0.0)),
-            call("c1", T - 30 * MIN, ("answered", T - 1800, 5)),
-            call("c2", T - 60 * MIN, ("abandoned", T - 3600, 30)),  # 30 min behind calls
-        ],
-        [[], [], ["abandoned"]],
-        id="call-30min-behind-calls-watermark-is-late",
-    ),
-    pytest.param(
-        [call("c1", T, ("answered", T, 5)), call("c2", T - 30 * MIN, ("answered", T - 1800, 5))],
-        [[], ["answered"]],
-        id="same-source-30min-behind-is-late",
+        id="calls-behind-tickets",
     ),
     pytest.param(
         [
             call("c1", T, ("answered", T, 5)),
-            agent("a1", T - 30 * MIN, ("occ_busy", T - 40 * MIN, 600)),  # ends T - 30 min
-            ticket("t1", T - 20 * MIN, ("created", T - 20 * MIN, 0.0)),
-        ],
-        [[], [], []],
-        id="agents-and-tickets-behind-calls-not-late",
-    ),
-    pytest.param(
-        [
-            ticket("t1", T, ("created", T, 0.0)),
+            call("c2", T - 60 * MIN, ("abandoned", T - 3600, 30)),
+            agent("a1", T - 30 * MIN, ("occ_busy", T - 40 * MIN, 600)),
             ticket("t2", T - 11 * MIN, ("created", T - 11 * MIN, 0.0), ("frt", T - 11 * MIN, 9)),
         ],
-        [[], ["created", "frt"]],
-        id="each-late-fact-named",
+        id="every-source-behind",
     ),
 ]
 
 
-@pytest.mark.parametrize(("views", "late"), PER_SOURCE)
-def test_lateness_is_judged_per_source(views: list[View], late: list[list[str]]) -> None:
+@pytest.mark.parametrize("views", ORDERS)
+def test_arrival_order_changes_no_value_and_nothing_is_late(views: list[View]) -> None:
+    def run(order: list[View]) -> list[tuple[str, dict[str, str], float | None]]:
+        q = kpis()
+        assert [q.apply(None, v) for v in order] == [[] for _ in order]
+        return [(s.kpi, dict(s.labels), s.value) for s in q.samples(T)]
+
+    assert run(views) == run(list(reversed(views)))
+
+
+def test_retracting_a_fact_its_window_no_longer_holds_changes_nothing() -> None:
     q = kpis()
-    assert [q.apply(None, v) for v in views] == late
+    old = call("a", T - 3600, ("answered", T - 3600, 5.0))
+    q.apply(None, old)
+    list(q.samples(T))  # 15m has passed it, 24h holds it
+    q.apply(old, call("a", T - 3600, version=2))
+    assert value(q, "calls_answered", T) == (0.0, None)
+    assert value(q, "calls_answered", T, "15m") == (0.0, None)
 
 
-def test_call_behind_tickets_counts_in_its_window() -> None:
+def test_restoring_from_the_changelog_reports_nothing_late() -> None:
     q = kpis()
-    q.apply(None, ticket("t1", T, ("created", T, 0.0)))
-    q.apply(None, call("c1", T - 30 * MIN, ("answered", T - 1800, 5)))
-    assert value(q, "calls_answered", T) == (1.0, None)
-    assert q.watermark == T  # the windows' clock is still the newest of any source
-
-
-def test_restoring_from_the_changelog_has_no_late_facts() -> None:
-    q = kpis()
-    q.apply(None, call("a", 10_000, ("answered", 10_000, 5.0)), restoring=True)
+    list(q.samples(T))
     assert q.apply(None, call("b", 1_000, ("answered", 1_000, 5.0)), restoring=True) == []
-    assert value(q, "calls_answered", 10_000) == (2.0, None)
 
 
 def test_future_fact_waits_for_its_time_and_can_be_withdrawn() -> None:
@@ -157,23 +144,33 @@ def _call_event(id_: str, type_: str, at: float, **f: object) -> Rec:
     return Rec("calls.in", orjson.dumps(body))
 
 
-def test_late_metric_counts_per_source_topic_and_fact() -> None:
+def test_late_metric_counts_per_source_topic_fact_and_window() -> None:
     registry = CollectorRegistry()
     config = Config.model_validate({"kafka": {"topics": {"calls": "calls.in"}}})
     pipeline = build_pipeline(config, registry)
     now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()
     pipeline.clock = lambda: now
-    events = [
+
+    def feed(*events: Rec) -> None:
+        views = pipeline.process_events("calls", events).views
+        pipeline.process_views(Rec("kpiwatch-views", v.encode()) for v in views)
+        pipeline.snapshot()  # the windows move to `now`
+
+    feed(
         _call_event("c1", "call.queued", now - 60, queue="billing"),
         _call_event("c1", "call.answered", now - 50, agent_id="a1"),
+    )
+    feed(
         _call_event("c2", "call.queued", now - 3600, queue="billing"),
-        _call_event("c2", "call.abandoned", now - 3000),  # 49 min behind the calls topic
-    ]
-    views = pipeline.process_events("calls", events).views
-    pipeline.process_views(Rec("kpiwatch-views", v.encode()) for v in views)
+        _call_event("c2", "call.abandoned", now - 3000),  # 50 min ago: 15m has passed it
+    )
 
-    def late(type_: str) -> float | None:
-        labels = {"topic": "calls.in", "type": type_}
+    def late(type_: str, window: str) -> float | None:
+        labels = {"topic": "calls.in", "type": type_, "window": window}
         return registry.get_sample_value("kpiwatch_events_late_total", labels)
 
-    assert (late("abandoned"), late("answered")) == (1.0, None)
+    assert (late("abandoned", "15m"), late("abandoned", "1h"), late("answered", "15m")) == (
+        1.0,
+        None,
+        None,
+    )

@@ -10,8 +10,8 @@ from stream.entities.calls import CallKind
 from stream.entities.state import REORDER, EntityState
 from stream.entities.tickets import TicketKind
 from stream.entities.views import View
-from stream.kpis.facts import KpiParams
-from stream.kpis.windows import SlidingWindow, Window
+from stream.kpis.params import KpiParams
+from stream.kpis.windows import RollingWindow, SlidingWindow
 from stream.pipeline.stages import EntityStage, QueueStage
 
 DAY = 86400.0
@@ -33,7 +33,7 @@ def ev(eid: str, type_: str, ts: float, entity: str, **fields: Any) -> SimpleNam
     return SimpleNamespace(event_id=eid, type=type_, ts=ts, entity_id=entity, **{**base, **fields})
 
 
-def windows() -> dict[str, Window]:
+def windows() -> dict[str, RollingWindow]:
     return {"1h": SlidingWindow(3600.0)}
 
 
