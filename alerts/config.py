@@ -145,6 +145,8 @@ class _ReceiverBase(Strict):
     initial_backoff: Duration = timedelta(seconds=1)
     max_backoff: Duration = timedelta(seconds=60)
     queue_size: int = Field(default=1000, ge=1)
+    # deliveries in flight at once: a hanging receiver then costs its timeout per slot
+    concurrency: int = Field(default=4, ge=1, le=64)
 
     @field_validator("url")
     @classmethod

@@ -58,6 +58,7 @@ class ReceiverSet:
             self._dead_letter,
             self._clock,
             queue_size=cfg.queue_size,
+            concurrency=cfg.concurrency,
         )
 
     def configure(self, receivers: Sequence[Receiver]) -> list[ReceiverWorker]:

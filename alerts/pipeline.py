@@ -8,7 +8,9 @@
 Muting and grouping happen before (`alerts.mute`, `alerts.grouping`, run by
 the engine for all receivers at once). A dropped or dead-lettered
 notification is not recorded in the notification log, so the next flush of
-its group finds it still due and tries again, as Alertmanager does.
+its group finds it still due and tries again, as Alertmanager does; it is
+dead-lettered once, not at every flush. Up to `concurrency` notifications of
+one receiver are in flight at once; those of one group are delivered in order.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from alerts.delivery_state import DeadLettered, GroupLocks
 from alerts.errors import DeliveryError
 from alerts.metrics import NotifyMetrics
 from alerts.notification import Notification
@@ -88,6 +91,7 @@ class ReceiverWorker:
         clock: Clock,
         queue_size: int = 1000,
         sleep: Sleep = asyncio.sleep,
+        concurrency: int = 4,
     ) -> None:
         self.notifier = notifier
         self.policy = policy
@@ -98,6 +102,10 @@ class ReceiverWorker:
         self._sleep = sleep
         self._queue: asyncio.Queue[Notification] = asyncio.Queue(maxsize=queue_size)
         self._task: asyncio.Task[None] | None = None
+        self.concurrency = concurrency
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._groups = GroupLocks()
+        self._dead = DeadLettered()
 
     @property
     def name(self) -> str:
@@ -130,24 +138,42 @@ class ReceiverWorker:
     async def stop(self) -> None:
         """Cancel the delivery task; undelivered notifications stay due."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
+        tasks = [task] if task is not None else []
+        tasks += list(self._inflight)
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await t
 
     async def join(self) -> None:
         """Wait until the queue is empty and the last notification processed."""
         await self._queue.join()
 
     async def _run(self) -> None:
+        # up to `concurrency` deliveries at once (a hanging receiver costs its timeout per
+        # slot, not per notification in turn); one group's notifications stay in order
+        slots = asyncio.Semaphore(self.concurrency)
         while True:
             notification = await self._queue.get()
             try:
+                await slots.acquire()
+            except asyncio.CancelledError:
+                self._queue.task_done()  # stopped while waiting for a slot: stays due
+                raise
+            task = asyncio.create_task(self._deliver(notification, slots))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _deliver(self, notification: Notification, slots: asyncio.Semaphore) -> None:
+        try:
+            async with self._groups.hold(notification.group_key):
                 await self.process(notification)
-            except Exception:
-                log.exception("receiver %s: unexpected error", self.name)
-            finally:
-                self._queue.task_done()
+        except Exception:
+            log.exception("receiver %s: unexpected error", self.name)
+        finally:
+            slots.release()
+            self._queue.task_done()
 
     async def process(self, notification: Notification) -> None:
         """Run dedup → retry → record for one notification."""
@@ -163,6 +189,7 @@ class ReceiverWorker:
             return
         self._metrics.retries.labels(self.name).inc(attempts - 1)
         self._metrics.sent.labels(self.name).inc()
+        self._dead.forget(notification)
         self._ledger.record(notification, self.name, self._clock())
 
     async def _attempt(self, notification: Notification) -> None:
@@ -177,6 +204,17 @@ class ReceiverWorker:
         log.info("receiver %s: attempt failed: %s", self.name, exc)
 
     async def _give_up(self, notification: Notification, exc: RetriesExhausted) -> None:
+        if not self._dead.first_time(notification):
+            # still due, so the next group flush tries again, but it has its dead letter
+            log.warning(
+                "receiver %s: notification %s still failing after %d attempt(s): %s "
+                "(already dead-lettered)",
+                self.name,
+                notification.group_key,
+                exc.attempts,
+                exc,
+            )
+            return
         log.error("receiver %s: giving up after %d attempt(s): %s", self.name, exc.attempts, exc)
         self._metrics.dead_lettered.labels(self.name, exc.reason).inc()
         record = DeadLetter(

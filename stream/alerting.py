@@ -3,6 +3,9 @@
 Alert state lives in the queues table, in the partition of the alert's queue,
 under keys `ALERT_PREFIX + fingerprint`: whoever owns a queue owns its alerts,
 and a rebalance or restart restores them with the queue's state.
+
+    alerting = Alerting(config, path, pipeline, registry, clock=utc_now, client=client,
+                        outbox=outbox, silence_log=silence_log)
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import contextlib
 import hmac
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,16 +27,19 @@ from prometheus_client import CollectorRegistry, Gauge
 from alerts.config import Silence
 from alerts.engine import AlertEngine
 from alerts.pipeline import DeadLetter
+from alerts.redaction import redact
+from stream.config.offloop import READ_TIMEOUT_S, load_off_loop, run_off_loop
 from stream.config.reload import plan_reload
 from stream.config.root import Config, ConfigError, apply_settings, load_config
 from stream.config.settings import load_settings
+from stream.kafka.outbox import Outbox
 from stream.kafka.silence_log import SilenceLog
+from stream.kafka.writer import ALERT_PREFIX
+from stream.kpis.catalogue import Selection
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import Dirty
 
 log = logging.getLogger("kpiwatch.alerting")
-
-ALERT_PREFIX = "\x1falert\x1f"
 
 
 class Alerting:
@@ -45,13 +51,18 @@ class Alerting:
         config_path: Path | None,
         pipeline: Pipeline,
         registry: CollectorRegistry,
-        dead_letter: Callable[[bytes, str], Any],
+        *,
+        clock: Callable[[], datetime],
+        client: httpx.AsyncClient,
+        outbox: Outbox,
+        silence_log: SilenceLog | None = None,
+        catch_up: Callable[[], bool] = lambda: False,
     ) -> None:
         self.config, self.config_path, self.pipeline = config, config_path, pipeline
-        self.registry = registry
-        self._dead_letter = dead_letter
+        self.registry, self.clock, self.client = registry, clock, client
+        self.outbox, self.silence_log = outbox, silence_log
         self.engine: AlertEngine | None = None
-        self.client: httpx.AsyncClient | None = None
+        self.changed = asyncio.Event()  # set on every KPI change (see `kpis_changed`)
         self.reload_ok = Gauge(
             "kpiwatch_config_last_reload_successful",
             "1 if the last config reload succeeded.",
@@ -68,25 +79,22 @@ class Alerting:
         self.loaded_at = datetime.now(UTC)  # when the running config was loaded
         self._pending: list[dict[str, Any]] | None = None
         self._known: dict[str, int] = {}  # fingerprint → partition, to delete resolved ones
-        self.persist: Callable[[list[Dirty]], Awaitable[None]] | None = None
         self._recorded = asyncio.Event()
         self._persister: asyncio.Task[None] | None = None
-        self.silence_log: SilenceLog | None = None
         self._pending_silences: list[dict[str, Any]] | None = None
         self._loaded_stat = self._file_stat()  # the file as loaded at start (see watch_file)
-        self.catch_up: Callable[[], bool] = lambda: False
+        self.catch_up = catch_up  # whether the worker is behind on a backlog (holds notices)
         self.catching_up = True  # as of the last evaluation (none yet: not known to be live)
 
     async def start(self) -> None:
-        """Create the HTTP client and the engine; start its receiver tasks."""
+        """Create the engine; start its receiver tasks and the silence log."""
         c = self.config
-        self.client = httpx.AsyncClient(timeout=10.0)
         self.engine = AlertEngine(
             c.rules,
             c.receivers,
             c.silences,
             c.inhibit_rules,
-            clock=lambda: datetime.now(UTC),
+            clock=self.clock,
             client=self.client,
             registry=self.registry,
             dead_letter=self._on_dead_letter,
@@ -97,7 +105,7 @@ class Alerting:
         if self._pending_silences is not None:
             self.on_silences(self._pending_silences)
         if self.silence_log is not None:
-            await self.silence_log.start()
+            await self.silence_log.start(self.on_silences)
         await self.engine.start()
         self._persister = asyncio.create_task(self._persist_deliveries())
 
@@ -110,25 +118,27 @@ class Alerting:
         while True:
             await self._recorded.wait()
             self._recorded.clear()
-            if self.persist is not None:
-                try:
-                    await self.persist(self.changes())
-                except Exception:
-                    log.exception("could not persist the notification log")
+            try:
+                await self.outbox.persist("queues", self.changes())
+            except Exception:
+                log.exception("could not persist the notification log")
 
     async def stop(self) -> None:
-        """Stop receivers and close the client."""
+        """Stop receivers and the silence log (the wiring closes the client it built)."""
         if self._persister is not None:
             self._persister.cancel()
         if self.silence_log is not None:
             await self.silence_log.stop()
         if self.engine is not None:
             await self.engine.stop()
-        if self.client is not None:
-            await self.client.aclose()
 
     async def _on_dead_letter(self, dl: DeadLetter) -> None:
-        await self._dead_letter(orjson.dumps(dl.to_dict(), default=str), dl.reason)
+        text = orjson.dumps(dl.to_dict(), default=str).decode()
+        await self.outbox.dead_letter(redact(text).encode(), dl.reason)
+
+    def kpis_changed(self) -> None:
+        """Note a KPI change: the evaluation loop runs early (coalesced)."""
+        self.changed.set()
 
     def pause(self) -> None:
         """Stop notifying until the next `restore` (a rebalance has begun)."""
@@ -142,13 +152,21 @@ class Alerting:
         else:
             self.engine.restore(states)
 
+    async def evaluate_and_persist(self) -> None:
+        """Evaluate rules and persist the alert states that changed."""
+        await self.outbox.persist("queues", self.evaluate())
+
     def evaluate(self) -> list[Dirty]:
         """Evaluate rules on a fresh snapshot; return state records to persist."""
         if self.engine is None:
             return []
         self.catching_up = self.catch_up()
         self.engine.hold_notifications(self.catching_up)
-        self.engine.evaluate(self.pipeline.snapshot())
+        # only the KPIs the rules name: a snapshot of every KPI of every queue each
+        # 500 ms is what livelocked a worker with many queues
+        rules = self.config.rules
+        only = Selection.of((r.kpi for r in rules), (r.window for r in rules if r.window))
+        self.engine.evaluate(self.pipeline.snapshot(only))
         return self.changes()
 
     def is_catching_up(self) -> bool:
@@ -186,13 +204,16 @@ class Alerting:
         """Reload the config file; swap its live parts if valid, keep the old config if not."""
         if self.config_path is None or self.engine is None:
             return False
-        self._loaded_stat = self._file_stat()
+        self._loaded_stat = await self._file_stat_off_loop()
         try:
-            new = apply_settings(load_config(self.config_path), load_settings())
+            path = self.config_path
+            new = await load_off_loop(
+                lambda: apply_settings(load_config(path), load_settings()), path
+            )
             plan = plan_reload(self.config, new, str(self.config_path))
         except ConfigError as exc:
             self.reload_ok.set(0)
-            self.reload_error = str(exc)
+            self.reload_error = redact(str(exc))
             log.error("config reload rejected, keeping the running config:\n%s", exc)
             return False
         c = plan.config
@@ -263,8 +284,15 @@ class Alerting:
 
         with contextlib.suppress(asyncio.CancelledError):
             async for changes in awatch(self.config_path, yield_on_timeout=True):
-                if changes or self._file_stat() != self._loaded_stat:
+                if changes or await self._file_stat_off_loop() != self._loaded_stat:
                     await self.reload()
+
+    async def _file_stat_off_loop(self) -> tuple[int, int] | None:
+        """Stat the config file in a thread: a hung mount must not stall the loop."""
+        try:
+            return await run_off_loop(self._file_stat, READ_TIMEOUT_S)
+        except TimeoutError:
+            return None
 
     def _file_stat(self) -> tuple[int, int] | None:
         try:

@@ -14,18 +14,20 @@ import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import faust
+import httpx
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Info,
     disable_created_metrics,
-    generate_latest,
 )
 
+from alerts.redaction import install_log_redaction
 from stream.alerting import Alerting
 from stream.config.kpi_params import kpi_info, kpi_params
 from stream.config.root import Config
@@ -33,9 +35,11 @@ from stream.entities.agents import AgentKind
 from stream.entities.calls import CallKind
 from stream.entities.tickets import TicketKind
 from stream.events.models import STREAMS
+from stream.exposition import Scraper
 from stream.kafka.app import KafkaSpec, make_app
 from stream.kafka.internals import committed_offsets
-from stream.kafka.processor import Worker
+from stream.kafka.outbox import Outbox
+from stream.kafka.processor import Processor
 from stream.kafka.setup import (
     bootstrap_of,
     client_kwargs,
@@ -46,11 +50,12 @@ from stream.kafka.setup import (
 from stream.kafka.silence_log import SilenceLog
 from stream.kafka.web import Reply, Request, Routes
 from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
-from stream.metrics import KpiCollector, PipelineMetrics, catching_up_collector, lag_collector
+from stream.metrics import PipelineMetrics, catching_up_collector, lag_collector
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.catchup import CatchUp
 from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
+from stream.web.guard import install_guard
 from stream.web.routes import add_web
 
 log = logging.getLogger("kpiwatch.app")
@@ -88,13 +93,19 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     }
     pipeline = Pipeline(
         entity,
-        QueueStage(window_factory(config), kpi_params(config), windows_keep),
+        QueueStage(
+            window_factory(config),
+            kpi_params(config),
+            windows_keep,
+            config.limits.per_partition(config.kafka.partitions),
+        ),
         PipelineMetrics(registry),
         live_threshold=config.replay_threshold.total_seconds(),
         max_future_skew=config.max_future_skew.total_seconds(),
         topics={s: getattr(config.kafka.topics, s) for s in STREAMS},
     )
-    registry.register(KpiCollector(pipeline.snapshot))
+    # KPI series are rendered by stream.exposition.scrape (not a registry collector):
+    # the snapshot is read on the loop in slices and rendered in a thread
     Info("kpiwatch_kpi", "How the KPIs are defined (SPEC §2 parameters).", registry=registry).info(
         kpi_info(config)
     )
@@ -111,10 +122,10 @@ def window_retention(config: Config) -> float:
 
 @dataclass
 class Service:
-    """A built worker: the faust app, our worker binding, pipeline and registry."""
+    """A built worker: the faust app, the processor binding it, pipeline and registry."""
 
     app: faust.App
-    worker: Worker
+    processor: Processor
     pipeline: Pipeline
     registry: CollectorRegistry
 
@@ -149,27 +160,30 @@ def build_service(
     registry = CollectorRegistry()
     pipeline = build_pipeline(config, registry)
     app = make_app(spec)
+    consumed = {*spec.topics.values(), spec.views_topic}  # not the assignor's, nor changelogs
+    catch_up = CatchUp(lambda: {tp: o for tp, o in offsets(app).items() if tp[0] in consumed})
+    outbox = Outbox()  # alerting writes through it; the processor serves it
     alerting = Alerting(
         config,
         config_path,
         pipeline,
         registry,
-        lambda value, reason: worker.dead_letter(value, reason),
+        clock=lambda: datetime.now(UTC),
+        client=httpx.AsyncClient(timeout=10.0),
+        outbox=outbox,
+        silence_log=SilenceLog(spec.bootstrap, silences_topic(config), client_kwargs(config)),
+        catch_up=catch_up,
     )
-    worker = Worker(
-        app, spec, pipeline, on_alert_states=alerting.restore, on_revoked=alerting.pause
-    )
-    alerting.silence_log = SilenceLog(
-        spec.bootstrap, silences_topic(config), client_kwargs(config), alerting.on_silences
-    )
+    processor = Processor(app, spec, pipeline, listener=alerting, outbox=outbox)
     registry.register(lag_collector(lambda: consumer_lag(app)))
-    alerting.catch_up = CatchUp(lambda: offsets(app))
     registry.register(catching_up_collector(alerting.is_catching_up))
     routes = Routes(app)
-    add_pages(routes, worker, registry, alerting.catch_up_status)
-    add_alerting(routes, worker, alerting, config.worker.evaluation_interval.total_seconds())
-    add_web(routes.app, worker, alerting, lambda: consumer_lag(app))
-    return Service(app, worker, pipeline, registry)
+    add_pages(routes, processor, pipeline, registry, alerting.catch_up_status)
+    interval = config.worker.evaluation_interval.total_seconds()
+    add_alerting(routes, alerting, lambda: processor.ready, interval)
+    add_web(routes.app, processor, alerting, lambda: consumer_lag(app))
+    install_guard(app, lambda: alerting.config.http.auth_token is not None)
+    return Service(app, processor, pipeline, registry)
 
 
 def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
@@ -201,22 +215,24 @@ def offsets(app: faust.App) -> dict[tuple[str, int], tuple[int, int | None]]:
 
 def add_pages(
     routes: Routes,
-    worker: Worker,
+    processor: Processor,
+    pipeline: Pipeline,
     registry: CollectorRegistry,
     catch_up: Callable[[], dict[str, Any]] = dict,
 ) -> None:
     """Register /metrics, /healthz and /readyz (which says live or catching up)."""
 
+    scraper = Scraper(pipeline, registry)
+
     async def metrics(request: Request) -> Reply:
-        body = generate_latest(registry)  # in the loop thread: state is not thread-safe
-        return Reply(body, content_type=CONTENT_TYPE_LATEST)
+        return Reply(await scraper.body(), content_type=CONTENT_TYPE_LATEST)
 
     async def healthz(request: Request) -> Reply:
         return Reply({"status": "ok"})
 
     async def readyz(request: Request) -> Reply:
-        ok = worker.ready
-        body = {"ready": ok, "recovered": sorted(worker.recovered), **catch_up()}
+        ok = processor.ready
+        body = {"ready": ok, "recovered": sorted(processor.recovered), **catch_up()}
         return Reply(body, 200 if ok else 503)
 
     routes.add("/metrics", get=metrics)
@@ -238,5 +254,6 @@ def run_worker(
 ) -> None:
     """Run the worker until SIGTERM/SIGINT."""
     quiet_http_client_logs()
+    install_log_redaction()
     service = build_service(config, data_dir, config_path)
     faust.Worker(service.app, loglevel=loglevel, quiet=True).execute_from_commandline()

@@ -13,12 +13,36 @@ import typer
 
 from stream.config.root import Config, ConfigError, check_file, load_config, resolve_config_path
 from stream.config.settings import Settings, load_settings
+from stream.startup import banner, port_problem, quiet_framework_logs
+from stream.version import kpiwatch_version
 
+# plain click help: rich markup ate "[default: …]" and printed <bool> for every flag
 app = typer.Typer(
-    help="Real-time alerting on customer-service KPIs.", no_args_is_help=True, add_completion=False
+    help="Real-time alerting on customer-service KPIs.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
 )
-config_app = typer.Typer(help="Work with config files.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Work with config files.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(config_app, name="config")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kpiwatch {kpiwatch_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version),
+    ] = False,
+) -> None:
+    """Real-time alerting on customer-service KPIs."""
 
 
 def _load(path: Path | None) -> tuple[Config, Settings, Path]:
@@ -36,15 +60,25 @@ def _load(path: Path | None) -> tuple[Config, Settings, Path]:
 
 
 @app.command()
-def run(config: Annotated[Path | None, typer.Option(help="Config file.")] = None) -> None:
+def run(
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Config file.", show_default="$KPIWATCH_CONFIG or config/kpiwatch.yaml"),
+    ] = None,
+) -> None:
     """Run the worker against the configured Kafka cluster."""
     from stream.app import run_worker
     from stream.kafka.setup import StartupError
 
     cfg, settings, file = _load(config)
+    if (problem := port_problem(cfg.http.host, cfg.http.port)) is not None:
+        typer.echo(f"kpiwatch run: {problem} (http.port or KPIWATCH_HTTP_PORT)", err=True)
+        raise typer.Exit(1)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    quiet_framework_logs(settings.log_level)
+    typer.echo(banner(cfg, Path(file)), err=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         run_worker(
@@ -86,7 +120,8 @@ def broker(
 @app.command()
 def generate(
     bootstrap: Annotated[
-        str | None, typer.Option(help="Kafka bootstrap servers [default: 127.0.0.1:9092].")
+        str | None,
+        typer.Option(help="Kafka bootstrap servers.", show_default="127.0.0.1:9092"),
     ] = None,
     config: Annotated[
         Path | None,
@@ -95,17 +130,32 @@ def generate(
     rate: Annotated[float, typer.Option(help="New contacts per second.")] = 2.0,
     duration: Annotated[float, typer.Option(help="Seconds of traffic.")] = 600.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
-    incident: Annotated[bool, typer.Option(help="Billing outage after 2 min.")] = False,
+    incident: Annotated[
+        bool, typer.Option(help="A billing outage (see --incident-after, --incident-for).")
+    ] = False,
     realtime: Annotated[
         bool, typer.Option(help="Pace events in real time; else the last DURATION s at once.")
     ] = True,
     incident_after: Annotated[float, typer.Option(help="Seconds before the incident.")] = 120.0,
     incident_for: Annotated[float, typer.Option(help="Incident length, seconds.")] = 300.0,
+    history: Annotated[
+        float,
+        typer.Option(help="Seconds of past traffic sent at once before real time starts."),
+    ] = 0.0,
+    ticket_pace: Annotated[
+        float, typer.Option(help="Scale of ticket handling times (0.1: ten times faster).")
+    ] = 1.0,
 ) -> None:
     """Produce synthetic contact-centre traffic into Kafka."""
-    from stream.dev.generator import TOPICS, KafkaTarget
+    from stream.dev.generator import TOPICS, GeneratorError, KafkaTarget, check_incident
     from stream.dev.generator import generate as gen
 
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # its errors are reported below
+    if incident:
+        try:
+            check_incident(duration, incident_after, incident_for)
+        except GeneratorError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--incident") from None
     target = KafkaTarget(bootstrap or "127.0.0.1:9092", TOPICS)
     if config is not None:
         from stream.kafka.setup import client_kwargs
@@ -116,18 +166,36 @@ def generate(
             cfg.kafka.topics.model_dump(),
             client_kwargs(cfg),
         )
-    n = asyncio.run(
-        gen(
-            target=target,
-            rate=rate,
-            duration=duration,
-            seed=seed,
-            incident=incident,
-            realtime=realtime,
-            incident_after=incident_after,
-            incident_for=incident_for,
-        )
+    typer.echo(
+        f"generate: {rate:g} contacts/s for {duration:g} s to {target.bootstrap}"
+        + (
+            f", billing incident from {incident_after:g} s for {incident_for:g} s"
+            if incident
+            else ""
+        ),
+        err=True,
     )
+    try:
+        n = asyncio.run(
+            gen(
+                target=target,
+                rate=rate,
+                duration=duration,
+                seed=seed,
+                incident=incident,
+                realtime=realtime,
+                incident_after=incident_after,
+                incident_for=incident_for,
+                history=history,
+                ticket_pace=ticket_pace,
+                progress=lambda sent, done: typer.echo(
+                    f"generate: {sent} events, {done:.0f} s of {duration:g} s", err=True
+                ),
+            )
+        )
+    except GeneratorError as exc:
+        typer.echo(f"kpiwatch generate: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"produced {n} events to {target.bootstrap}")
 
 

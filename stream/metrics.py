@@ -159,6 +159,11 @@ class PipelineMetrics:
             "1 once partitions are assigned and state is recovered.",
             registry=registry,
         )
+        self.queue_limit = Counter(
+            "kpiwatch_views_over_queue_limit",
+            "Views of queues beyond limits.max_queues, dead-lettered instead of kept.",
+            registry=registry,
+        )
         self.dead_letters = Counter(
             "kpiwatch_dead_letters",
             "Records written to the dead-letter topic.",

@@ -19,6 +19,7 @@ import httpx
 from alerts.config import AlertmanagerReceiver, SlackReceiver, WebhookReceiver
 from alerts.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from alerts.notification import Notification
+from alerts.redaction import redact
 
 C = TypeVar("C", WebhookReceiver, SlackReceiver, AlertmanagerReceiver)
 JSON_HEADERS = {"Content-Type": "application/json", "User-Agent": "kpiwatch"}
@@ -113,7 +114,8 @@ def _excerpt(response: httpx.Response, limit: int = 200) -> str:
         text = response.text
     except (UnicodeDecodeError, httpx.HTTPError):
         return "<undecodable body>"
-    return text[:limit].strip() or "<empty body>"
+    # a receiver may echo its URL (a token in the query) or a header: redact first
+    return redact(text)[:limit].strip() or "<empty body>"
 
 
 __all__ = ["DeliveryError", "Notifier", "check_response", "parse_retry_after", "post_json"]

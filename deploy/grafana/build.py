@@ -266,11 +266,11 @@ def health(t: Thresholds) -> Board:
         series("Duplicate events ignored",
                [(f"sum by (topic) (rate(kpiwatch_events_duplicate_total{{{i}}}[{RATE}]))",
                  "{{topic}}")], "cps", min=0, w=6),
-        series("Late events (current state only)",
-               [(f"sum by (topic, type) (rate(kpiwatch_events_late_total{{{i}}}[{RATE}]))",
-                 "{{topic}} {{type}}")], "cps", min=0, w=6,
-               desc="Facts older than allowed_lateness behind the queue's newest event: they "
-               "update open tickets and waiting calls, not the windows already reported."),
+        series("Late events (per window)",
+               [(f"sum by (window, type) (rate(kpiwatch_events_late_total{{{i}}}[{RATE}]))",
+                 "{{window}} {{type}}")], "cps", min=0, w=6,
+               desc="Facts older than everything a window still holds when they arrived (a "
+               "backlog, a transfer of an old ticket): not in that window, in the longer ones."),
         series("Processing lag (now − occurred_at)", [
             (_quantile(0.5, "kpiwatch_event_processing_lag_seconds", i, "le"), "p50"),
             (_quantile(0.99, "kpiwatch_event_processing_lag_seconds", i, "le"), "p99"),

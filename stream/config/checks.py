@@ -33,6 +33,12 @@ def cross_check(config: Config) -> list[LocIssue]:
     for index, rule in enumerate(config.rules):
         issues += _check_rule(rule, ("rules", index), windows, receivers)
     issues += _check_policies(config)
+    if config.limits.max_queues < config.kafka.partitions:
+        message = (
+            f"must be at least kafka.partitions ({config.kafka.partitions}): the limit is "
+            "split over the views partitions"
+        )
+        issues.append((("limits", "max_queues"), message))
     return issues
 
 

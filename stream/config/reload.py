@@ -28,6 +28,7 @@ RESTART_ONLY = (
     "calendars",
     "sla_policies",
     "worker",
+    "limits",
 )
 
 

@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from alerts.config import InhibitRule, Receiver, Rule, Silence
 from alerts.durations import Duration, PositiveDuration
+from alerts.redaction import REDACTOR
 from alerts.strict import Strict
 from stream.config.checks import cross_check
 from stream.config.durations import WindowName, parse_window
@@ -43,7 +44,9 @@ from stream.config.errors import (
 )
 from stream.config.ingest import Ingest
 from stream.config.kafka import Kafka
+from stream.config.limits import Limits
 from stream.config.partial import partial_cross_check
+from stream.config.secrets import config_secrets
 from stream.config.settings import Settings, load_settings
 from stream.config.sla import BUILTIN_CALENDAR, CalendarConfig, SlaPolicyConfig, Timezone
 from stream.config.source import read_source, redact, referenced_values, substitute_env
@@ -163,6 +166,7 @@ class Config(Strict):
     silences: tuple[Silence, ...] = ()
     worker: Worker = Worker()
     ingest: Ingest = Ingest()  # the `kpiwatch ingest` service (stream/ingest)
+    limits: Limits = Limits()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Self:
@@ -225,6 +229,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         located = [source.issue(loc, redact(message, secrets)) for loc, message in issues]
         located.sort(key=lambda issue: issue.line or 0)
         raise ConfigInvalidError(located)
+    REDACTOR.add(config_secrets(config, referenced_values(source.data, env)))
     return config
 
 

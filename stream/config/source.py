@@ -8,7 +8,9 @@ YAML and OS errors become `ConfigFileError` here (see `stream.config.errors`).
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,13 +61,13 @@ def read_source(path: Path, file: str | None = None) -> Source:
     """Read and parse a YAML config file; raise ConfigFileError if that is impossible."""
     name = str(path) if file is None else file
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_regular_file(path).decode("utf-8")
     except FileNotFoundError:
         raise ConfigFileError([ConfigIssue(name, "", "file not found")]) from None
     except UnicodeDecodeError as exc:
         raise ConfigFileError([ConfigIssue(name, "", f"not UTF-8 text: {exc.reason}")]) from None
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        reason = exc.strerror or str(exc) or type(exc).__name__
         raise ConfigFileError([ConfigIssue(name, "", f"cannot read: {reason}")]) from None
     loader = yaml.SafeLoader(text)
     try:
@@ -86,6 +88,37 @@ def read_source(path: Path, file: str | None = None) -> Source:
         )
         raise ConfigFileError([ConfigIssue(name, "", message, 1)])
     return Source(name, data, root, list(_duplicate_keys(root, ())))
+
+
+MAX_CONFIG_BYTES = 16 << 20
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """Read a regular file; refuse FIFOs, devices and directories without blocking on them."""
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"not a regular file ({_kind(info.st_mode)})")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise OSError(f"larger than {MAX_CONFIG_BYTES >> 20} MiB")
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_CONFIG_BYTES:
+                raise OSError(f"larger than {MAX_CONFIG_BYTES >> 20} MiB")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return kind
+    return "a device or socket"
 
 
 def _syntax_issue(file: str, exc: yaml.MarkedYAMLError) -> ConfigIssue:

@@ -21,6 +21,8 @@ from stream.events.models import EVENT_TYPES, STREAMS, Event
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Annotated[Event, Field(discriminator="type")])
 
 _KNOWN_STREAMS = frozenset(STREAMS)
+#: An event is well under 1 KiB; this bounds what unknown extra fields can carry.
+MAX_EVENT_BYTES = 64 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +37,17 @@ class Rejection:
     event_type: str | None
 
 
-def decode(raw: bytes, stream: str) -> Event | Rejection:
-    """Decode one record from a logical stream into an event, or say why not."""
+def decode(raw: bytes, stream: str, key: bytes | None = None) -> Event | Rejection:
+    """Decode one record (value and key) from a logical stream into an event, or say why not.
+
+    A record with a key must be keyed by its entity id: a foreign key would put the
+    entity's events in two partitions' state. A record without a key is accepted.
+    """
     if stream not in _KNOWN_STREAMS:  # a wiring bug, not bad input
         raise ValueError(f"unknown stream {stream!r}; expected one of {STREAMS}")
+    if len(raw) > MAX_EVENT_BYTES:
+        limit = MAX_EVENT_BYTES >> 10
+        return Rejection(f"record is {len(raw)} bytes; an event may have {limit} KiB", None)
     try:
         event = _ADAPTER.validate_json(raw)
     except ValidationError as exc:
@@ -47,7 +56,15 @@ def decode(raw: bytes, stream: str) -> Event | Rejection:
         what = f"survey for a {event.stream[:-1]}" if event.type == "survey.responded" else None
         label = what or f"type {event.type!r}"
         return Rejection(f"{label} is not allowed on the {stream} topic", event.type)
+    if key is not None and key != event.entity_id.encode():
+        return Rejection(_key_mismatch(key, event), event.type)
     return event
+
+
+def _key_mismatch(key: bytes, event: Event) -> str:
+    field = {"tickets": "ticket_id", "calls": "call_id", "agents": "agent_id"}[event.stream]
+    shown = key[:64].decode("utf-8", "replace")
+    return f"record key {shown!r} differs from {field} {event.entity_id!r} in the body"
 
 
 def _rejection(exc: ValidationError) -> Rejection:

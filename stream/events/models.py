@@ -3,13 +3,21 @@
     TicketCreated.model_validate({"type": "ticket.created", ...})
 
 Decoding raw records into these models lives in `stream/events/decoding.py`.
+
+Bounds (issue 11 §4): `occurred_at` on or after 2000-01-01 (the future is bounded by
+`max_future_skew`, checked against the worker's clock); ids and names 1–128 chars; at
+most 50 `tags` of ≤ 128 chars and 100 agent `queues`. Unknown extra fields are ignored
+(producers may add fields before kpiwatch knows them), within the decoder's bound on
+the whole record (`MAX_EVENT_BYTES`).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -57,8 +65,32 @@ def _rfc3339_shape(value: Any) -> Any:
     raise PydanticCustomError("rfc3339", "must be an RFC 3339 timestamp with offset")
 
 
+#: No event happened before this: earlier times are unset clocks (1970) or defaults (year 1).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+#: Bounds on lists, so one record cannot carry 100 kB of tags into state and views.
+MAX_TAGS = 50
+MAX_AGENT_QUEUES = 100
+
+
+def _not_before_2000(value: datetime) -> datetime:
+    if value < EARLIEST:
+        raise PydanticCustomError(
+            "too_old",
+            "{value} is before 2000-01-01, the earliest event time kpiwatch accepts "
+            "(an unset clock or a default value?)",
+            {"value": value.isoformat()},
+        )
+    return value
+
+
 # Lax after the shape check: the before-validator hands a Python str to the datetime parser.
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_shape), Field(strict=False)]
+Timestamp = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339_shape),
+    AfterValidator(_not_before_2000),
+    Field(strict=False),
+]
+Tag = Annotated[str, Field(max_length=128)]
 
 
 class _Event(BaseModel):
@@ -107,7 +139,7 @@ class TicketCreated(_TicketEvent):
     channel: Channel
     priority: Priority
     customer_id: Name | None = None
-    tags: tuple[str, ...] = ()
+    tags: Annotated[tuple[Tag, ...], Field(max_length=MAX_TAGS)] = ()
 
 
 class TicketAssigned(_TicketEvent):
@@ -214,7 +246,7 @@ class AgentStatusChanged(_Event):
     type: Literal["agent.status_changed"]
     agent_id: Name
     status: AgentStatus
-    queues: tuple[Name, ...] = ()
+    queues: Annotated[tuple[Name, ...], Field(max_length=MAX_AGENT_QUEUES)] = ()
 
     @property
     def entity_id(self) -> str:

@@ -1,7 +1,9 @@
 """Everything that talks to Kafka through faust or aiokafka (and nothing else does).
 
 `app` builds the faust app, `processor` binds the pure pipeline to its topics and
-tables, `setup` checks and creates topics, `silence_log` replicates API silences,
+tables, `writer` sends what it produces (confirmed), `outbox` carries the alerting
+side's writes to it, `web` registers routes and tasks, `producer` serves tools,
+`setup` checks and creates topics, `silence_log` replicates API silences,
 `internals` holds every faust/aiokafka private we rely on (the exact fetch loop, the
 fetch wait, the memory store's maps), each with why (nothing else touches them);
 `history` reads the input topics for `kpiwatch backtest` (no consumer group, nothing

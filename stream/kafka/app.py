@@ -38,14 +38,19 @@ class KafkaSpec:
 
 
 class StateTable(faust.Table[bytes, bytes]):
-    """A raw-bytes table that tells us when recovery has finished."""
+    """A raw-bytes table that tells its owner when recovery has finished."""
 
-    on_recovered: Callable[[StateTable], None] | None = None
+    def __init__(
+        self, app: faust.App, *, on_recovered: Callable[[StateTable], None], **kwargs: Any
+    ) -> None:
+        super().__init__(app, key_type=bytes, value_type=bytes, **kwargs)
+        # faust derives serializers from the types ("json"); state is raw bytes we encode
+        self.key_serializer = self.value_serializer = "raw"
+        self.on_recovered = on_recovered
 
     async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
         await super().on_recovery_completed(active_tps, standby_tps)
-        if self.on_recovered is not None:
-            self.on_recovered(self)
+        self.on_recovered(self)
 
 
 def make_app(spec: KafkaSpec) -> faust.App:
@@ -73,6 +78,12 @@ def make_app(spec: KafkaSpec) -> faust.App:
         stream_buffer_maxsize=max(8192, 2 * spec.batch_max),
         stream_wait_empty=False,
         web_enabled=True,
+        # faust's own pages (/router, /table, /graph, stats) reveal hosts, topics and
+        # table contents without auth: only kpiwatch's endpoints are served
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         web_bind=spec.web_host,
         web_port=spec.web_port,
         web_host=spec.web_host,

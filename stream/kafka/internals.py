@@ -10,9 +10,11 @@ so a pinned upgrade that renames one fails in CI instead of in production.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from aiokafka.errors import IllegalStateError
 from faust.stores.memory import Store as MemoryStore
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP
@@ -30,9 +32,12 @@ class FastConsumer(driver.Consumer):
     MEASURED.md), and a batch fetched before a rebalance keeps being delivered
     after it: the stale offsets raise the read offset, the re-fetched records
     below it are skipped and the range in between is marked as a gap (acked).
-    Here each batch belongs to an epoch (bumped by every stop of the flow and
-    every seek); a batch whose epoch has passed is dropped, and the fetch
-    position is put back where delivery stopped. A gap is marked only for
+    Here each batch belongs to an epoch (bumped by every stop or resumption of
+    the flow and every seek); a batch whose epoch has passed is dropped, and the
+    fetch position is put back where delivery stopped. Source records are held
+    from the seek to committed offsets until the flow resumes: faust clears the
+    agents' queues on resuming, so a record delivered in between would be lost.
+    A gap is marked only for
     offsets that a continuous fetch proved absent, and an offset is committed
     only once every record from the last committed one on has been acked.
     """
@@ -40,12 +45,20 @@ class FastConsumer(driver.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._kpi_epoch = 0
+        self._kpi_open = False  # source records may be delivered (see `resume_flow`)
+        self._kpi_seeking = False  # faust is seeking to committed offsets
         self._kpi_next: dict[TP, int] = {}  # next offset to deliver, per source partition
         self._kpi_floor: dict[TP, int] = {}  # first offset of a partition since its last seek
 
     def stop_flow(self) -> None:
         self._kpi_epoch += 1
+        self._kpi_open = False
         super().stop_flow()
+
+    def resume_flow(self) -> None:
+        self._kpi_epoch += 1  # called right after faust cleared the agents' queues
+        self._kpi_open = True
+        super().resume_flow()
 
     async def seek(self, partition: TP, offset: int) -> None:
         self._kpi_epoch += 1
@@ -65,19 +78,32 @@ class FastConsumer(driver.Consumer):
             if not offset and self.app.topics.acks_enabled_for(tp.topic):
                 # aiokafka leaves the position where it was when nothing is committed:
                 # records delivered before a rebalance would never be fetched again
-                await self._seek(tp, 0)
+                await self._seek_in_thread(tp, 0)
                 committed[tp] = 0
         return committed
 
     async def perform_seek(self) -> None:
         self._kpi_epoch += 1
-        await super().perform_seek()
+        self._kpi_open = False  # until `resume_flow`, which follows every seek to committed
+        self._kpi_seeking = True
+        try:
+            await super().perform_seek()
+        finally:
+            self._kpi_seeking = False
         self._kpi_epoch += 1
         self._kpi_next.clear()
         self._kpi_floor.clear()
+        assigned = self.assignment()
         for tp, offset in self._read_offset.items():  # faust stores the seek targets here
             if offset is not None and self.app.topics.acks_enabled_for(tp.topic):
                 self._kpi_next[tp] = self._kpi_floor[tp] = offset
+                if tp in assigned:  # a fetch that ran between faust's per-partition seeks
+                    await self._seek_in_thread(tp, offset)  # may have moved the position on
+
+    async def _seek_in_thread(self, tp: TP, offset: int) -> None:
+        # aiokafka runs in faust's consumer thread; seeking from here races its fetcher
+        with contextlib.suppress(IllegalStateError):  # revoked meanwhile: read from committed
+            await self._thread.call_thread(self._thread.seek, tp, offset)
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         committed = self._committed_offset[tp]
@@ -138,6 +164,9 @@ class FastConsumer(driver.Consumer):
                         continue
                     offset = message.offset
                     if acks_enabled_for(message.topic):
+                        if not self._kpi_open:
+                            undelivered.setdefault(tp, offset)
+                            continue
                         want = nxt.get(tp)
                         if want is not None and offset < want:
                             continue  # delivered already in this epoch
@@ -172,15 +201,15 @@ class FastConsumer(driver.Consumer):
     async def _rewind(self, undelivered: dict[TP, int]) -> None:
         """Put the fetch position back to the first record a dropped batch did not deliver.
 
-        Only when no rebalance is under way: then faust seeks to the committed
-        offsets itself before the flow resumes.
+        Not while faust is stopping the flow or seeking: it then seeks to the
+        committed offsets itself before the flow resumes.
         """
-        if not undelivered or self.suspend_flow.is_set():
+        if not undelivered or self.suspend_flow.is_set() or self._kpi_seeking:
             return
         assigned = self.assignment()
         for tp in undelivered:
             if tp in assigned and tp in self._kpi_next:
-                await self._seek(tp, self._kpi_next[tp])
+                await self._seek_in_thread(tp, self._kpi_next[tp])
 
 
 def _short_fetch_wait() -> None:

@@ -10,8 +10,10 @@ or view version (stage 2), so nothing counts twice.
 State tables are faust tables with changelog topics (memory store). We write
 their changelog ourselves, once per dirty key per batch, and rebuild the pure
 stages from the recovered table after every rebalance. Alert state shares the
-queues table (`ALERT_KEY`); every flush ends with a one-record marker per
-changelog partition (`MARK_KEY`, see `Worker._seal`).
+queues table (`ALERT_PREFIX`); every flush ends with a one-record marker per
+changelog partition (`MARK_KEY`, see `Writer._seal`).
+
+    processor = Processor(app, spec, pipeline, listener=alerting, outbox=outbox)
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import faust
 import orjson
@@ -28,17 +30,31 @@ from faust.types import TP
 from stream.events.models import STREAMS
 from stream.kafka import internals
 from stream.kafka.app import KafkaSpec, StateTable
-from stream.pipeline.batch import Output, Pipeline
-from stream.pipeline.stages import Dirty, EntityStage, QueueStage
+from stream.kafka.outbox import Outbox
+from stream.kafka.writer import ALERT_PREFIX, MARK_KEY, Writer
+from stream.pipeline.batch import Pipeline
+from stream.pipeline.stages import EntityStage, QueueStage
 
 log = logging.getLogger("kpiwatch.agents")
 
-ALERT_KEY = b"\x1falert\x1f"  # alert state shares the queues table (see stream/alerting.py)
 EVICT_EVERY = 60.0  # seconds between retention sweeps
-MARK_KEY = b"\x1fmark"  # end-of-flush marker in every changelog (see Worker._seal)
+_ALERT_KEY = ALERT_PREFIX.encode()
 
 
-class Worker:
+class StateListener(Protocol):
+    """What the processor tells the alerting side (`stream.alerting.Alerting`)."""
+
+    def restore(self, states: list[dict[str, Any]]) -> None:
+        """Take the alert states of the queues partitions just rebuilt."""
+
+    def pause(self) -> None:
+        """Stop notifying: a rebalance has begun."""
+
+    def kpis_changed(self) -> None:
+        """Note that a batch of views changed the KPIs."""
+
+
+class Processor:
     """Binds the pipeline to a faust app: topics, tables, agents, readiness."""
 
     def __init__(
@@ -46,12 +62,10 @@ class Worker:
         app: faust.App,
         spec: KafkaSpec,
         pipeline: Pipeline,
-        on_views: Callable[[], None] = lambda: None,
-        on_alert_states: Callable[[list[dict[str, Any]]], None] = lambda _: None,
-        on_revoked: Callable[[], None] = lambda: None,
+        listener: StateListener,
+        outbox: Outbox,
     ) -> None:
-        self.app, self.spec, self.pipeline, self.on_views = app, spec, pipeline, on_views
-        self.on_alert_states, self.on_revoked = on_alert_states, on_revoked
+        self.app, self.spec, self.pipeline, self.listener = app, spec, pipeline, listener
         self.owned: dict[str, set[int]] = {}
         self.recovered: set[str] = set()
         self.sources = {
@@ -69,12 +83,15 @@ class Worker:
         for s in STREAMS:
             self._table(s, pipeline.entity[s], spec.source_partitions[s])
         self._table("queues", pipeline.queues, spec.partitions)
+        self.writer = Writer(app, spec, self.tables, pipeline.metrics)
         for s in STREAMS:
             app.agent(self.sources[s], name=f"kpiwatch.{s}")(self._source_agent(s))
         app.agent(self.views, name="kpiwatch.views")(self._views_agent)
         # mode types handlers with mypy_extensions' NamedArg, which no plain def matches
         app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
         app.timer(EVICT_EVERY)(self._evict)
+        self._outbox = outbox
+        app.task(self._serve_outbox)
 
     @property
     def ready(self) -> bool:
@@ -83,13 +100,16 @@ class Worker:
 
     def _table(self, name: str, stage: EntityStage | QueueStage, partitions: int) -> None:
         table = StateTable(
-            self.app, name=name, partitions=partitions, key_type=bytes, value_type=bytes
+            self.app,
+            name=name,
+            partitions=partitions,
+            on_recovered=lambda t: self._rebuild(name, stage, t),
         )
-        # faust derives serializers from the types ("json"); state is raw bytes we encode
-        table.key_serializer = table.value_serializer = "raw"
-        table.on_recovered = lambda t: self._rebuild(name, stage, t)
         self.app.tables.add(table)
         self.tables[name] = table
+
+    async def _serve_outbox(self) -> None:
+        await self._outbox.serve(self.writer)
 
     def _source_topic(self, name: str) -> str:
         return self.spec.views_topic if name == "queues" else self.spec.topics[name]
@@ -103,13 +123,13 @@ class Worker:
         for key, value, part in internals.stored(table):
             if part is None or part not in assigned or key == MARK_KEY:
                 continue
-            if key.startswith(ALERT_KEY):
+            if key.startswith(_ALERT_KEY):
                 alerts.append(orjson.loads(value))
             else:
                 stage.load(part, key.decode(), value)
                 n += 1
         if name == "queues":
-            self.on_alert_states(alerts)
+            self.listener.restore(alerts)
         self.owned[name] = assigned
         self.recovered.add(name)
         self.pipeline.metrics.ready.set(1 if self.ready else 0)
@@ -119,7 +139,7 @@ class Worker:
         revoked: Iterable[TP] = args[0] if args else ()
         self.recovered.clear()
         self.pipeline.metrics.ready.set(0)
-        self.on_revoked()  # alerts wait for the rebuilt state of the new assignment
+        self.listener.pause()  # alerts wait for the rebuilt state of the new assignment
         for name in self.tables:
             topic = self._source_topic(name)
             lost = {tp.partition for tp in revoked if tp.topic == topic}
@@ -152,7 +172,7 @@ class Worker:
             async for events in self._batches(stream):
                 mine = self._owned(name, events)
                 out = self.pipeline.process_events(name, [e.message for e in mine])
-                await self._write(name, out)
+                await self.writer.write(name, out)
                 for e in mine:
                     e.ack()
 
@@ -163,10 +183,10 @@ class Worker:
         async for events in self._batches(stream):
             mine = self._owned("queues", events)
             out = self.pipeline.process_views(e.message for e in mine)
-            await self._write("queues", out)
+            await self.writer.write("queues", out)
             for e in mine:
                 e.ack()
-            self.on_views()
+            self.listener.kpis_changed()
 
     def _owned(self, name: str, events: list[Any]) -> list[Any]:
         """Return the events of partitions whose state is rebuilt here.
@@ -187,52 +207,4 @@ class Worker:
         for name, stage in stages.items():
             if n := stage.evict():
                 log.info("evicted %d %s past retention", n, name)
-                await self.persist(name, stage.take_dirty())
-
-    async def persist(self, table_name: str, state: list[Dirty]) -> None:
-        """Write state records outside stream iteration (timers)."""
-        if state:
-            await self._write(table_name, Output(state=state))
-
-    async def dead_letter(self, value: bytes, reason: str) -> None:
-        """Send a record to the dead-letter topic."""
-        fut = await self.app.producer.send(
-            self.spec.dead_letter, None, value, None, None, [("kpiwatch.reason", reason.encode())]
-        )
-        await fut
-        self.pipeline.metrics.dead_letters.labels("notifications").inc()
-
-    async def _write(self, table_name: str, out: Output) -> None:
-        """Send views, dead letters and state; return once the broker has them all."""
-        send = self.app.producer.send
-        futs = []
-        for v in out.views:
-            futs.append(
-                await send(self.spec.views_topic, v.queue.encode(), v.encode(), None, None, None)
-            )
-        if out.dead_letters:
-            self.pipeline.metrics.dead_letters.labels(table_name).inc(len(out.dead_letters))
-        for d in out.dead_letters:
-            futs.append(await send(self.spec.dead_letter, d.key, d.value, None, None, d.headers))
-        table = self.tables[table_name]
-        changelog = table.changelog_topic.get_topic_name()
-        for part, key, value in out.state:
-            k = key.encode()
-            internals.store_put(table, k, value, part)
-            futs.append(await send(changelog, k, value, part, None, None))
-        if futs:
-            await asyncio.gather(*futs)
-        await self._seal(changelog, {part for part, _, _ in out.state})
-
-    async def _seal(self, changelog: str, partitions: set[int]) -> None:
-        """End each written changelog partition with a one-record batch.
-
-        Tansu answers ListOffsets(latest) with the last batch's base offset + 1, so
-        recovery would stop short of a multi-record last batch (MEASURED.md). A lone
-        marker after the confirmed batch makes that answer the true log end, while the
-        state itself still goes out in large batches. On Kafka it compacts to one record.
-        """
-        send = self.app.producer.send
-        futs = [await send(changelog, MARK_KEY, b"", p, None, None) for p in partitions]
-        if futs:
-            await asyncio.gather(*futs)
+                await self.writer.persist(name, stage.take_dirty())

@@ -32,19 +32,17 @@ class SilenceLog:
         bootstrap: str,
         topic: str,
         client_kwargs: dict[str, Any],
-        on_change: Callable[[list[dict[str, Any]]], None],
     ) -> None:
         self.bootstrap, self.topic, self.kwargs = bootstrap, topic, client_kwargs
-        self.on_change = on_change
         self.silences: dict[str, dict[str, Any]] = {}
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        """Start the producer and the reader task."""
+    async def start(self, on_change: Callable[[list[dict[str, Any]]], None]) -> None:
+        """Start the producer and the reader, which calls `on_change` with all silences."""
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **self.kwargs)
         await self._producer.start()
-        self._task = asyncio.create_task(self._read(), name="kpiwatch-silence-log")
+        self._task = asyncio.create_task(self._read(on_change), name="kpiwatch-silence-log")
 
     async def stop(self) -> None:
         """Stop reading and writing."""
@@ -62,7 +60,7 @@ class SilenceLog:
             self.topic, orjson.dumps(silence), key=str(silence["id"]).encode()
         )
 
-    async def _read(self) -> None:
+    async def _read(self, on_change: Callable[[list[dict[str, Any]]], None]) -> None:
         while True:
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=self.bootstrap,
@@ -80,6 +78,7 @@ class SilenceLog:
                     records = [r for rs in batch.values() for r in rs]
                     if records:
                         self._apply(records)
+                        on_change(list(self.silences.values()))
             except KafkaError as exc:
                 log.warning("silence log unavailable, retrying: %s", exc)
                 await asyncio.sleep(2.0)
@@ -96,4 +95,3 @@ class SilenceLog:
                 self.silences[key] = orjson.loads(r.value)
             except orjson.JSONDecodeError:
                 log.error("skipping unreadable silence record %s@%d", self.topic, r.offset)
-        self.on_change(list(self.silences.values()))

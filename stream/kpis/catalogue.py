@@ -12,7 +12,7 @@ It is pure data: no state, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -196,3 +196,39 @@ def get(name: str) -> KpiDef:
         return KPIS[name]
     except KeyError:
         raise KeyError(f"unknown KPI {name!r}") from None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which KPIs (and windows) a reader wants: alert rules read only what they name.
+
+    >>> Selection.of(["abandon_rate"], ["15m"]).summaries
+    False
+    """
+
+    kpis: frozenset[str]
+    windows: frozenset[str] | None = None  # None: every window
+
+    @classmethod
+    def of(cls, kpis: Iterable[str], windows: Iterable[str] | None = None) -> Selection:
+        """Return the selection of these KPI names (and windows)."""
+        return cls(frozenset(kpis), None if windows is None else frozenset(windows))
+
+    @property
+    def current(self) -> bool:
+        """Return whether any current-state KPI is wanted."""
+        return any(k not in KPIS or not KPIS[k].windowed for k in self.kpis)
+
+    @property
+    def windowed(self) -> bool:
+        """Return whether any windowed KPI is wanted."""
+        return any(k in KPIS and KPIS[k].windowed for k in self.kpis)
+
+    @property
+    def summaries(self) -> bool:
+        """Return whether a summary KPI (frt, resolution_time) is wanted."""
+        return any(k in KPIS and KPIS[k].kind is KpiKind.SUMMARY for k in self.kpis)
+
+    def window(self, name: str) -> bool:
+        """Return whether window `name` is wanted."""
+        return self.windows is None or name in self.windows

@@ -14,7 +14,7 @@ from alerts.snapshot import KpiSample
 from stream.entities.ticket_sla import SLA_FACT
 from stream.entities.views import Fact, View
 from stream.kpis.aggregations import SPAN_FACTS, Totals
-from stream.kpis.catalogue import ADDERS, WINDOWED
+from stream.kpis.catalogue import ADDERS, KPIS, WINDOWED, KpiKind
 from stream.kpis.params import KpiParams
 from stream.kpis.windows import Acc, Key
 
@@ -41,6 +41,7 @@ def window_samples(
     open_runs: tuple[float, float] = (0.0, 0.0),
     sla_pairs: Iterable[tuple[str, str]] = (),
     summaries: Iterable[Key] = (),
+    with_summaries: bool = True,
 ) -> Iterator[KpiSample]:
     """Yield the windowed KPI samples of one queue and window.
 
@@ -52,5 +53,7 @@ def window_samples(
     base = {"queue": queue, "window": window}
     totals = Totals(acc, open_runs, sla_pairs, sorted(set(acc.sketches).union(summaries)))
     for kpi, aggregation in WINDOWED:
+        if not with_summaries and KPIS[kpi].kind is KpiKind.SUMMARY:
+            continue  # a reader that wants no frt/resolution_time skips the sketches
         for labels, value, samples in aggregation.result(totals):
             yield KpiSample(kpi, base if labels is None else {**base, **labels}, value, samples)

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 
 from alerts.snapshot import KpiSample
 from stream.entities.views import Fact, View
+from stream.kpis.catalogue import Selection
 from stream.kpis.current import AGENT_STATUSES, CurrentState
 from stream.kpis.facts import SPAN_FACTS, contribution, window_samples
 from stream.kpis.params import KpiParams
@@ -116,19 +117,27 @@ class QueueKpis:
             at, acc = self.pending.pop(slot)
             self._window(at, acc, 1)
 
-    def samples(self, now: float) -> Iterator[KpiSample]:
-        """Yield every KPI sample of this queue as of `now`."""
+    def samples(self, now: float, only: Selection | None = None) -> Iterator[KpiSample]:
+        """Yield the KPI samples of this queue as of `now` (a superset of `only`, if given)."""
         self._promote(now)
-        yield from self.current.samples(self.queue, now)
+        if only is None or only.current:
+            yield from self.current.samples(self.queue, now)
         for w in self.windows.values():
             w.advance(now)
+        if only is not None and not only.windowed:
+            return
         # a summary label set observed in any window is reported in every window
         # (`_count 0` where it has nothing), so a quiet 15m does not drop the series
         summaries = {key for w in self.windows.values() for key in w.total.sketches}
+        with_summaries = only is None or only.summaries
         for name, w in self.windows.items():
+            if only is not None and not only.window(name):
+                continue
             runs = self.current.open_runs(w.start(), now)
             pairs = self.current.seen_pt
-            yield from window_samples(self.queue, name, w.total, runs, pairs, summaries)
+            yield from window_samples(
+                self.queue, name, w.total, runs, pairs, summaries, with_summaries
+            )
 
 
 def _labels(view: View) -> tuple[str, str]:

@@ -20,12 +20,17 @@ from alerts.durations import format_duration
 from alerts.snapshot import KpiSnapshot
 from stream.entities.views import View
 from stream.events.decoding import Rejection, decode
+from stream.kpis.catalogue import Selection
 from stream.metrics import PipelineMetrics
-from stream.pipeline.stages import Dirty, EntityStage, QueueStage
+from stream.pipeline.stages import Dirty, EntityStage, QueueLimitReached, QueueStage
 
 log = logging.getLogger("kpiwatch.pipeline")
 
 Header = tuple[str, bytes]
+LIMIT_LOG_EVERY_S = 10.0
+#: What a dead letter keeps of a record's key and of its value: well under any broker's
+#: request limit (faust's producer: 1,000,000 bytes), plenty to diagnose a bad record.
+DEAD_LETTER_MAX_BYTES = 64 << 10
 
 
 class RawRecord(Protocol):
@@ -56,17 +61,39 @@ class Output:
     state: list[Dirty] = field(default_factory=list)
 
 
-def dead_letter(rec: RawRecord, reason: str) -> DeadLetter:
+def dead_letter(rec: RawRecord, reason: str, quiet: bool = False) -> DeadLetter:
     """Return the dead-letter record for `rec` (reason and source in headers)."""
-    log.warning("rejected %s[%d]@%d: %s", rec.topic, rec.partition, rec.offset, reason)
+    if not quiet:
+        log.warning("rejected %s[%d]@%d: %s", rec.topic, rec.partition, rec.offset, reason)
+    return parked(rec.topic, rec.partition, rec.offset, rec.key, rec.value, reason)
+
+
+def parked(
+    topic: str,
+    partition: int | None,
+    offset: int | None,
+    key: bytes | None,
+    value: bytes | None,
+    reason: str,
+) -> DeadLetter:
+    """Return a dead letter for a record, truncated to fit any broker, with its size and source.
+
+    The original key and value are kept up to `DEAD_LETTER_MAX_BYTES` each; a record the
+    dead-letter topic could not take would stall its partition (issue 11 §3).
+    """
+    size = len(value or b"")
     headers = [
         ("kpiwatch.reason", reason.encode()),
-        ("kpiwatch.source.topic", rec.topic.encode()),
-        ("kpiwatch.source.partition", str(rec.partition).encode()),
-        ("kpiwatch.source.offset", str(rec.offset).encode()),
+        ("kpiwatch.source.topic", topic.encode()),
+        ("kpiwatch.source.partition", str(-1 if partition is None else partition).encode()),
+        ("kpiwatch.source.offset", str(-1 if offset is None else offset).encode()),
         ("kpiwatch.rejected_at", datetime.now(UTC).isoformat().encode()),
     ]
-    return DeadLetter(rec.key, rec.value, headers)
+    if size > DEAD_LETTER_MAX_BYTES or len(key or b"") > DEAD_LETTER_MAX_BYTES:
+        headers += [("kpiwatch.original_size", str(size).encode()), ("kpiwatch.truncated", b"1")]
+        key = None if key is None else key[:DEAD_LETTER_MAX_BYTES]
+        value = None if value is None else value[:DEAD_LETTER_MAX_BYTES]
+    return DeadLetter(key, value, headers)
 
 
 class Pipeline:
@@ -90,6 +117,7 @@ class Pipeline:
         self.clock = clock
         self.live_threshold = live_threshold
         self.max_future_skew = max_future_skew
+        self._limit_logged = -LIMIT_LOG_EVERY_S
 
     def process_events(self, stream: str, records: Iterable[RawRecord]) -> Output:
         """Apply a batch of one source topic; return its last view per key, dead letters, state."""
@@ -103,7 +131,7 @@ class Pipeline:
         lags: list[float] = []
         newest: dict[str, View] = {}  # per view key, the last one of the batch
         for rec in records:
-            ev = decode(rec.value or b"", stream)
+            ev = decode(rec.value or b"", stream, rec.key)
             if not isinstance(ev, Rejection) and ev.ts - now > self.max_future_skew:
                 ev = Rejection(self._ahead(ev.ts - now), ev.type)
             if isinstance(ev, Rejection):
@@ -158,6 +186,9 @@ class Pipeline:
         for rec in records:
             try:
                 ok, facts = self.queues.apply(rec.partition, rec.value or b"")
+            except QueueLimitReached as exc:
+                out.dead_letters.append(self._over_limit(rec, exc))
+                continue
             except Exception as exc:
                 log.exception("bad view %s[%d]@%d", rec.topic, rec.partition, rec.offset)
                 out.dead_letters.append(dead_letter(rec, f"internal error: {exc!r}"))
@@ -172,6 +203,19 @@ class Pipeline:
         m.batch.labels("queues").observe(applied)
         m.state_writes.labels("queues").inc(len(out.state))
         return out
+
+    def _over_limit(self, rec: RawRecord, exc: QueueLimitReached) -> DeadLetter:
+        """Count, log (at most every 10 s) and dead-letter a view of a queue over the limit."""
+        self.metrics.queue_limit.inc()
+        reason = (
+            f"queue {exc.queue[:64]!r} is over limits.max_queues ({exc.limit} queues in "
+            f"views partition {rec.partition}): its KPIs are not kept"
+        )
+        now = time.monotonic()
+        if now - self._limit_logged >= LIMIT_LOG_EVERY_S:
+            self._limit_logged = now
+            log.warning("queue limit reached, views dead-lettered: %s", reason)
+        return dead_letter(rec, reason, quiet=True)
 
     def topic_of(self, stream: str) -> str:
         """Return the input topic name of `stream` (tickets, calls, agents)."""
@@ -189,11 +233,11 @@ class Pipeline:
         """Return the newest event time of the queues this worker owns (0 before any)."""
         return max((q.watermark for q in self.queues.queues()), default=0.0)
 
-    def snapshot(self) -> KpiSnapshot:
-        """Return every KPI sample this worker owns, as of one instant (`at`)."""
+    def snapshot(self, only: Selection | None = None) -> KpiSnapshot:
+        """Return every KPI sample this worker owns (`only` those, if given), as of one instant."""
         at = datetime.fromtimestamp(self.clock(), UTC)
         wall = at.timestamp()  # to the microsecond, so `at` is exactly the clock used
         newest = self.newest()
         replay = self.replaying(wall, newest)
-        samples = self.queues.samples(lambda queue_wm, _: queue_wm if replay else wall)
+        samples = self.queues.samples(lambda queue_wm, _: queue_wm if replay else wall, only)
         return KpiSnapshot(datetime.fromtimestamp(newest, UTC) if replay else at, tuple(samples))

@@ -18,6 +18,7 @@ from alerts.snapshot import KpiSample
 from stream.entities import item_of
 from stream.entities.state import EntityState, Kind
 from stream.entities.views import SOURCE, View
+from stream.kpis.catalogue import Selection
 from stream.kpis.params import KpiParams
 from stream.kpis.queue import QueueKpis
 from stream.kpis.windows import RollingWindow
@@ -111,6 +112,14 @@ class EntityStage:
             self.dirty.pop(p, None)
 
 
+class QueueLimitReached(Exception):
+    """A view of a new queue arrived in a partition that holds its share of queues."""
+
+    def __init__(self, queue: str, limit: int) -> None:
+        super().__init__(queue, limit)
+        self.queue, self.limit = queue, limit
+
+
 class QueueStage:
     """Newest view per entity and queue, and each queue's KPIs."""
 
@@ -119,8 +128,10 @@ class QueueStage:
         windows: Callable[[], dict[str, RollingWindow]],
         opts: KpiParams,
         retention: float = 2 * 86400.0,
+        max_queues: int = 1 << 62,
     ) -> None:
         self.make_windows = windows
+        self.max_queues = max_queues  # per partition (see stream.config.limits)
         self.opts = opts
         self.retention = retention  # longer than any window
         self.views: dict[int, dict[str, View]] = {}
@@ -147,11 +158,15 @@ class QueueStage:
         old = views.get(view.key)
         if old is not None and view.version <= old.version:
             return None  # a replayed or reordered older view
-        views[view.key] = view
         queues = self.kpis.setdefault(partition, {})
         q = queues.get(view.queue)
         if q is None:
+            if not restoring and len(queues) >= self.max_queues:
+                if view.gone and old is None:
+                    return None  # the end of a view never admitted: nothing to retract
+                raise QueueLimitReached(view.queue, self.max_queues)
             q = queues[view.queue] = QueueKpis(view.queue, self.make_windows(), self.opts)
+        views[view.key] = view
         before = old if old is not None and not old.gone else None
         return q.apply(before, None if view.gone else view, restoring)
 
@@ -199,11 +214,20 @@ class QueueStage:
         for queues in self.kpis.values():
             yield from queues.values()
 
-    def samples(self, clock: Callable[[float, float], float]) -> list[KpiSample]:
-        """Return all samples; `clock(queue_watermark, max_watermark)` gives each queue's now."""
+    def samples(
+        self, clock: Callable[[float, float], float], only: Selection | None = None
+    ) -> list[KpiSample]:
+        """Return the samples (`only` those, if given); `clock(q_wm, max_wm)` is a queue's now."""
         qs = list(self.queues())
         top = max((q.watermark for q in qs), default=0.0)
         out: list[KpiSample] = []
+        if only is None:
+            for q in qs:
+                out.extend(q.samples(clock(q.watermark, top)))
+            return out
+        if not only.kpis:
+            return out
         for q in qs:
-            out.extend(q.samples(clock(q.watermark, top)))
+            samples = q.samples(clock(q.watermark, top), only)
+            out.extend(s for s in samples if s.kpi in only.kpis)
         return out

@@ -10,12 +10,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
 from alerts.errors import SilenceError, SilenceNotFound
 from stream.alerting import Alerting
-from stream.kafka.processor import Worker
 from stream.kafka.web import Reply, Request, Routes
 from stream.web.errors import error_body, problems_of
 
@@ -23,10 +23,10 @@ log = logging.getLogger("kpiwatch.api")
 COALESCE_S = 0.05  # evaluate at most this often on KPI changes
 
 
-def add_alerting(routes: Routes, worker: Worker, alerting: Alerting, interval: float) -> None:
+def add_alerting(
+    routes: Routes, alerting: Alerting, ready: Callable[[], bool], interval: float
+) -> None:
     """Register the alerting startup task, the evaluation loop and the HTTP endpoints."""
-
-    alerting.persist = lambda state: worker.persist("queues", state)
 
     async def start_alerting() -> None:
         await alerting.start()
@@ -34,30 +34,27 @@ def add_alerting(routes: Routes, worker: Worker, alerting: Alerting, interval: f
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(alerting.reload()))
         routes.spawn(alerting.watch_file())
 
-    routes.task(start_alerting)
-    kpis_changed = asyncio.Event()
-    worker.on_views = kpis_changed.set
-
     async def evaluate() -> None:
         # on a fixed `interval` cadence for what moves with time alone (longest_wait,
         # sla_at_risk, `for` durations), and in between on every KPI change (coalesced)
-        loop = asyncio.get_running_loop()
+        loop, changed_event = asyncio.get_running_loop(), alerting.changed
         tick = loop.time() + interval
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(kpis_changed.wait(), max(0.0, tick - loop.time()))
-            changed = kpis_changed.is_set()
-            kpis_changed.clear()
+                await asyncio.wait_for(changed_event.wait(), max(0.0, tick - loop.time()))
+            changed = changed_event.is_set()
+            changed_event.clear()
             while tick <= loop.time():
                 tick += interval
-            if worker.ready:
+            if ready():
                 try:
-                    await worker.persist("queues", alerting.evaluate())
+                    await alerting.evaluate_and_persist()
                 except Exception:  # keep evaluating: one bad round must not stop alerting
                     log.exception("alert evaluation failed")
             if changed:
                 await asyncio.sleep(COALESCE_S)
 
+    routes.task(start_alerting)
     routes.task(evaluate)
     add_endpoints(routes, alerting)
 

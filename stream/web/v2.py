@@ -1,7 +1,8 @@
 """Alertmanager API v2 routes on the worker, for amtool and Grafana.
 
-`GET /api/v2/alerts`, `GET|POST /api/v2/silences`, `GET|DELETE /api/v2/silence/{id}`,
-`GET /api/v2/status`; writes need the bearer token when `http.auth_token` is set.
+`GET /api/v2/alerts`, `GET /api/v2/alerts/groups`, `GET|POST /api/v2/silences`,
+`GET|DELETE /api/v2/silence/{id}`, `GET /api/v2/status`, `GET /api/v2/receivers`; writes
+need the bearer token when `http.auth_token` is set.
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ def add_v2(app: faust.App, alerting: Alerting, ready: Callable[[], bool]) -> Non
             return self.json(list_alerts(alerting, request.query))
         except RequestError as exc:
             return refused(self, exc.problems)
+
+    @app.page("/api/v2/alerts/groups")
+    async def groups(self: View, request: Any) -> Any:
+        try:
+            return self.json(alert_groups(alerting, list_alerts(alerting, request.query)))
+        except RequestError as exc:
+            return refused(self, exc.problems)
+
+    @app.page("/api/v2/receivers")
+    async def receivers(self: View, request: Any) -> Any:
+        return self.json([{"name": r.name} for r in alerting.config.receivers])
 
     @app.page("/api/v2/silences")
     class Silences(View):
@@ -120,6 +132,21 @@ def list_alerts(alerting: Alerting, query: Any) -> list[dict[str, Any]]:
             continue
         out.append(alert_v2(a, receivers, now))
     return out
+
+
+def alert_groups(alerting: Alerting, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return alertGroups: per receiver, the alerts sharing their rule's group_by labels."""
+    group_by = {r.name: r.group_by for r in alerting.config.rules}
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[dict[str, Any]]] = {}
+    for a in alerts:
+        keys = group_by.get(a["labels"].get("alertname", ""), ["alertname"])
+        labels = tuple(sorted((k, a["labels"][k]) for k in keys if k in a["labels"]))
+        for r in a["receivers"]:
+            groups.setdefault((r["name"], labels), []).append(a)
+    return [
+        {"labels": dict(labels), "receiver": {"name": name}, "alerts": members}
+        for (name, labels), members in sorted(groups.items())
+    ]
 
 
 def _fullmatch(pattern: str, text: str) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from aiohttp import web
 
@@ -43,7 +44,8 @@ class Received:
 @dataclass
 class Sink:
     """A loopback HTTP server that answers from a script: an int status, a
-    (status, headers) pair, or ("hang", seconds). Then 200 forever."""
+    (status, headers) pair, ("hang", seconds) or ("echo", status, *extra) (the body
+    echoes extra, the request URL and X- headers). Then 200 forever."""
 
     url: str = ""
     script: list[Any] = field(default_factory=list)
@@ -54,12 +56,22 @@ class Sink:
         loop = asyncio.get_running_loop()
         self.received.append(Received(request.path, dict(request.headers), body, loop.time()))
         step = self.script.pop(0) if self.script else 200
+        if isinstance(step, tuple) and step[0] == "echo":  # a receiver that echoes secrets
+            headers = {k: v for k, v in request.headers.items() if k.startswith("X-")}
+            echoed = f"{step[2:]} bad request {request.url} headers {headers}"
+            return web.Response(status=step[1], text=echoed)
         if isinstance(step, tuple) and step[0] == "hang":
             await asyncio.sleep(step[1])
             return web.Response(status=200)
         if isinstance(step, tuple):
             return web.Response(status=step[0], headers=step[1], text="scripted")
         return web.Response(status=step, text="scripted")
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as c:
+        yield c
 
 
 @pytest.fixture

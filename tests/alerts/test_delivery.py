@@ -66,12 +66,6 @@ class Harness:
         return self.registry.get_sample_value(name, {"receiver": "hook", **labels}) or 0.0
 
 
-@pytest.fixture
-async def client() -> Any:
-    async with httpx.AsyncClient() as c:
-        yield c
-
-
 @pytest.mark.parametrize(
     ("script", "attempts", "sent", "dead_reason"),
     [

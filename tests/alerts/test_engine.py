@@ -245,3 +245,20 @@ async def test_alerts_json_and_change_feed(env: Env) -> None:
     assert engine.take_changes() == {}  # only the value moved: nothing to persist
     await env.step(engine, ("billing", 0.01))
     assert engine.take_changes() == {alert["fingerprint"]: None}
+
+
+async def test_held_notifications_send_nothing_for_history_and_the_truth_once_released(
+    env: Env,
+) -> None:
+    engine = await env.engine([rule()], [hook(env.sink)])
+    engine.hold_notifications(True)  # the worker is catching up on a backlog
+    await env.step(engine, ("billing", 0.1), ("refunds", 0.1))
+    started = env.clock.now
+    await env.step(engine, ("billing", 0.01), ("refunds", 0.1))  # billing over inside the backlog
+    assert env.sink.received == []
+    engine.hold_notifications(False)
+    await env.step(engine, ("billing", 0.01), ("refunds", 0.1))
+    [req] = env.sink.received
+    [alert] = req.json()["alerts"]
+    assert (alert["status"], alert["labels"]["queue"]) == ("firing", "refunds")
+    assert alert["startsAt"] == started.isoformat().replace("+00:00", "Z")

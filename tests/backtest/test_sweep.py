@@ -33,7 +33,7 @@ def test_parse(text: str, param: str, values: tuple[float, ...]) -> None:
         ("R.threshold=1:2", "expected a:b:step"),
         ("R.threshold=2:1:1", "need a <= b and step > 0"),
         ("R.threshold=0:1:0", "need a <= b and step > 0"),
-        ("R.for=0s:1x:1m", "invalid duration"),
+        ("R.for=0s:1x:1m", "'1x' is not a duration"),
         ("R.threshold=0:1000:1", "at most 200"),
     ],
 )

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+import httpx
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -99,7 +100,11 @@ def caught_up(w: WorkerProcess, truth: Counter[str], timeout: float) -> str:
     deadline = time.monotonic() + timeout
     last, text = "", ""
     while time.monotonic() < deadline:
-        text = w.metrics()
+        try:
+            text = w.metrics()
+        except httpx.HTTPError:  # a scrape slower than 5 s on a loaded machine: ask again
+            time.sleep(1.0)
+            continue
         done = not lags(text) and total(text, "tickets_created") >= truth["ticket.created"]
         if done and last and exact(last) == exact(text):
             return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faust
@@ -112,3 +113,28 @@ def test_create_topics_refusals_are_named(
     from stream.kafka.setup import create_refusals
 
     assert create_refusals(topic_errors) == expected
+
+
+def test_processor_and_alerting_are_built_without_late_callbacks(tmp_path: Path) -> None:
+    import httpx
+    from prometheus_client import CollectorRegistry
+
+    from stream.alerting import Alerting
+    from stream.app import build_pipeline, kafka_spec
+    from stream.kafka.app import make_app
+    from stream.kafka.outbox import Outbox
+    from stream.kafka.processor import Processor
+
+    config = Config.model_validate({})
+    spec = kafka_spec(config, {"tickets": 2, "calls": 2, "agents": 2}, str(tmp_path))
+    registry = CollectorRegistry()
+    pipeline = build_pipeline(config, registry)
+    outbox, client = Outbox(), httpx.AsyncClient()
+    clock = lambda: datetime(2026, 3, 2, 9, tzinfo=UTC)  # noqa: E731
+    alerting = Alerting(config, None, pipeline, registry, clock=clock, client=client, outbox=outbox)
+    processor = Processor(make_app(spec), spec, pipeline, listener=alerting, outbox=outbox)
+    assert alerting.clock is clock and alerting.client is client
+    assert processor.listener is alerting and processor.writer.tables is processor.tables
+    assert set(processor.tables) == {"tickets", "calls", "agents", "queues"}
+    processor.listener.kpis_changed()  # the views agent's signal reaches the evaluation loop
+    assert alerting.changed.is_set()

@@ -54,6 +54,9 @@ def test_amtool_alert_query_and_silence_round_trip(
     auth = tmp_path / "amtool-http.yaml"
     auth.write_text(f"authorization:\n  type: Bearer\n  credentials: {TOKEN}\n")
     w = start_worker(extra=calls_waiting(sink.url))
+    log = w.log.read_text()  # one start-up banner; faust's own start-up chatter is debug
+    assert f"console http://127.0.0.1:{w.port}/, 1 rule(s), 1 receiver(s)" in log, log
+    assert "[^Worker]" not in log, log
     asyncio.run(produce(broker.bootstrap, [(topics.names[s], k, v) for s, k, v in EVENTS]))
 
     alerts = _wait_firing(w.url, auth)
@@ -62,6 +65,11 @@ def test_amtool_alert_query_and_silence_round_trip(
     ]
     assert alerts[0]["receivers"] == [{"name": "sink"}]
     assert alerts[0]["status"]["state"] == "active"
+    groups = httpx.get(f"{w.url}/api/v2/alerts/groups", timeout=5).json()
+    assert [(g["labels"], g["receiver"]["name"], len(g["alerts"])) for g in groups] == [
+        ({"alertname": "CallsWaiting", "queue": "billing"}, "sink", 1)
+    ]
+    assert httpx.get(f"{w.url}/api/v2/receivers", timeout=5).json() == [{"name": "sink"}]
     plain = _amtool(w.url, auth, "alert", "query", "queue=billing")
     assert "CallsWaiting" in plain.stdout, plain
     assert _amtool(w.url, auth, "alert", "query", "queue=sales").stdout.count("\n") <= 1
@@ -95,6 +103,14 @@ def test_amtool_alert_query_and_silence_round_trip(
     gone = httpx.get(f"{w.url}/api/v2/silence/{sid}", timeout=5).json()
     assert gone["status"]["state"] == "expired"
     assert _wait_firing(w.url, auth)[0]["status"]["state"] == "active"
+    # a bad request: one readable line per problem, the same shape on v1 and v2
+    auth_header = {"Authorization": f"Bearer {TOKEN}"}
+    for path in ("/api/v1/silences", "/api/v2/silences"):
+        bad = httpx.post(f"{w.url}{path}", content=b"{}", headers=auth_header, timeout=5)
+        assert bad.status_code == 400, bad.text
+        body = bad.json()
+        assert len(body["problems"]) == 4 and body["error"] == "; ".join(body["problems"])
+        assert all("Field required" in p for p in body["problems"][1:]), body
     status = httpx.get(f"{w.url}/api/v2/status", timeout=5).json()
     assert status["cluster"]["status"] == "ready"
     assert "CallsWaiting" in status["config"]["original"]

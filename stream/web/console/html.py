@@ -43,8 +43,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], empty: str) -> 
     if not rows:
         return f"<p class=empty>{esc(empty)}</p>"
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    thead = f"<thead><tr>{head}</tr></thead>" if any(headers) else ""
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table>{thead}<tbody>{body}</tbody></table>"
 
 
 def badge(state: str) -> str:

@@ -228,8 +228,13 @@ def notifications(ctx: Context) -> str:
 def status(ctx: Context) -> str:
     """Return the Status page: config, reload, partitions, lag, live or catching up."""
     st = ctx.status
-    behind = sum(st.lag.values())
-    mode = "recovering state" if not st.ready else "live" if behind == 0 else "catching up"
+    lag = {tp: n for tp, n in st.lag.items() if "__assignor" not in tp[0]}  # faust-internal
+    mode = "recovering state" if not st.ready else "catching up" if st.catching_up else "live"
+    why = (
+        f"{st.behind or 'on a backlog'}: notifications are held until live"
+        if st.catching_up
+        else "rules are evaluated on current data; notifications go out"
+    )
     reload, err = badge("ok") if st.reload_ok else badge("refused"), st.reload_error
     rows = [
         ["version", esc(st.version)],
@@ -237,20 +242,20 @@ def status(ctx: Context) -> str:
         ["loaded at", fmt_time(st.loaded_at, ctx.now)],
         ["last reload", reload + (f"<pre class=error>{esc(err)}</pre>" if err else "")],
         ["restart required for", esc(", ".join(st.restart_required) or "nothing")],
-        ["state", f"{badge(mode)} ({behind} records behind)"],
+        ["state", f"{badge(mode)} {esc(why)}"],
         ["brokers", esc(st.brokers)],
         ["HTTP", esc(st.http)],
         ["rules / receivers", f"{len(ctx.config.rules)} / {len(ctx.config.receivers)}"],
     ]  # fmt: skip
     owned = [[esc(t), esc(sorted(p) or "none")] for t, p in sorted(st.owned.items())]
-    lag = [[esc(f"{t}[{p}]"), f"{n}"] for (t, p), n in sorted(st.lag.items())]
+    lags = [[esc(f"{t}[{p}]"), f"{n}"] for (t, p), n in sorted(lag.items())]
     body = (
         table(["", ""], rows, "")
         + "<h2>Partitions owned</h2><p>In a group each worker shows only the queues in its"
         " partitions; open the other workers' consoles for theirs.</p>"
         + table(["table", "partitions"], owned, "None yet (waiting for assignment).")
         + "<h2>Consumer lag</h2>"
-        + table(["topic[partition]", "records behind"], lag, "No partition assigned.")
+        + table(["topic[partition]", "records not yet committed"], lags, "No partition assigned.")
         + f"<p>Up for {fmt_duration(ctx.now - st.loaded_at)} since the config was loaded.</p>"
     )
     return layout("Status", "/status", body, _note(ctx))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -13,14 +15,30 @@ from faust.web import View
 
 from alerts.errors import SilenceError, SilenceNotFound
 from stream.alerting import Alerting
-from stream.kafka.processor import Worker
+from stream.kafka.processor import Processor
+from stream.kpis.catalogue import Selection
 from stream.version import kpiwatch_version
 from stream.web.console import pages
 from stream.web.console.forms import silence_from_form
-from stream.web.console.state import Context, History, Status, headline_windows, headlines
+from stream.web.console.state import (
+    HEADLINES,
+    Context,
+    History,
+    Status,
+    headline_windows,
+    headlines,
+)
 from stream.web.errors import RequestError
 
+log = logging.getLogger("kpiwatch.console")
 Lag = Callable[[], dict[tuple[str, int], int]]
+
+
+def _only(windows: Mapping[str, str]) -> Selection:
+    """Return the headline KPIs in their windows (a full snapshot is slow with many queues)."""
+    return Selection.of(HEADLINES, windows.values())
+
+
 RECORD_EVERY = 20.0  # seconds between sparkline points (an hour is 180 points)
 STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 
@@ -28,14 +46,14 @@ STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 class Console:
     """Build a page Context from the live worker."""
 
-    def __init__(self, worker: Worker, alerting: Alerting, lag: Lag) -> None:
+    def __init__(self, worker: Processor, alerting: Alerting, lag: Lag) -> None:
         self.worker, self.alerting, self.lag = worker, alerting, lag
         self.history = History()
 
     def record(self) -> None:
         """Add a sparkline point for every owned queue."""
         windows = headline_windows(self.alerting.config)
-        values = headlines(self.worker.pipeline.snapshot(), windows)
+        values = headlines(self.worker.pipeline.snapshot(_only(windows)), windows)
         self.history.record(values, datetime.now(UTC))
 
     def context(self) -> Context:
@@ -44,6 +62,7 @@ class Console:
         c = a.config
         windows = headline_windows(c)
         engine = a.engine
+        catch_up = a.catch_up_status()
         status = Status(
             version=kpiwatch_version(),
             config_path=a.config_path,
@@ -52,6 +71,8 @@ class Console:
             reload_error=a.reload_error,
             restart_required=a.restart_required,
             ready=self.worker.ready,
+            catching_up=bool(catch_up["catching_up"]),
+            behind=str(catch_up.get("behind", "")),
             owned={k: set(v) for k, v in self.worker.owned.items()},
             lag=self.lag(),
             brokers=",".join(c.kafka.bootstrap_servers),
@@ -62,7 +83,7 @@ class Console:
             config=c,
             alerts=engine.alerts_json() if engine else [],
             silences=engine.silences.all(now) if engine else [],
-            values=headlines(self.worker.pipeline.snapshot(), windows),
+            values=headlines(self.worker.pipeline.snapshot(_only(windows)), windows),
             history=self.history,
             status=status,
             registry=a.registry,
@@ -77,10 +98,19 @@ class Console:
         return self.alerting.authorized(f"Bearer {token}" if token else header)
 
 
-def add_console(app: faust.App, worker: Worker, alerting: Alerting, lag: Lag) -> None:
+def add_console(app: faust.App, worker: Processor, alerting: Alerting, lag: Lag) -> None:
     """Register `/`, `/alerts`, `/silences`, `/notifications`, `/status` and `/static/`."""
     console = Console(worker, alerting, lag)
-    app.timer(RECORD_EVERY)(_async(console.record))
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def record_history() -> None:
+        while True:  # a point now, then every RECORD_EVERY seconds
+            if worker.ready:
+                try:
+                    console.record()
+                except Exception:  # a missed sparkline point must not stop the next ones
+                    log.exception("could not record the console's KPI history")
+            await asyncio.sleep(RECORD_EVERY)
 
     def simple(path: str, render: Callable[[Context], str]) -> None:
         async def handler(self: View, request: Any) -> Any:
@@ -139,10 +169,3 @@ def add_console(app: faust.App, worker: Worker, alerting: Alerting, lag: Lag) ->
 
 def _see_other(view: View, location: str) -> Any:
     return view.text("", status=303, headers={"Location": location})
-
-
-def _async(fn: Callable[[], None]) -> Callable[[], Any]:
-    async def run() -> None:
-        fn()
-
-    return run

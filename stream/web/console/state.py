@@ -94,6 +94,8 @@ class Status:
     reload_error: str
     restart_required: Sequence[str]
     ready: bool
+    catching_up: bool  # on a backlog: notifications are held until live
+    behind: str  # why it is catching up ('' when live)
     owned: Mapping[str, set[int]]
     lag: Mapping[tuple[str, int], int]
     brokers: str

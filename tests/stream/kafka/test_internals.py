@@ -61,6 +61,7 @@ async def test_consumer_state_has_the_shapes_we_use(app: faust.App) -> None:
     assert isinstance(c._gap[TPX], IntervalTree)
     assert c._n_acked == 0 and hasattr(c, "_commit_every")
     assert not c.suspend_flow.is_set() and not c._stopped.is_set()
+    assert inspect.iscoroutinefunction(c._thread.call_thread) and callable(c._thread.seek)
     assert internals.committed_offsets(app)[TPX] is None
 
 

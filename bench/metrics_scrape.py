@@ -1,0 +1,147 @@
+"""Benchmark: /metrics size and render time with N queues, and one rule evaluation round.
+
+    python bench/metrics_scrape.py --queues 500 1000
+
+In process, on the real pipeline and registry: every queue gets tickets, calls and a
+survey (so each exposes its usual series). Timed (best of 5): the old scrape
+(`generate_latest` over `KpiCollector`, all on the loop), the new one
+(`stream.exposition.scrape`) and its part on the loop, and the snapshot an alert
+round reads: every KPI (before) and only one rule's KPI (after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from prometheus_client import CollectorRegistry, generate_latest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stream.app import build_pipeline
+from stream.config.root import Config
+from stream.exposition import kpi_snapshot, scrape
+from stream.kpis.catalogue import Selection
+from stream.metrics import KpiCollector
+
+ONE_RULE = Selection.of(["abandon_rate"], ["15m"])
+START = datetime.now(UTC) - timedelta(minutes=30)
+
+
+@dataclass
+class Rec:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+def _events(q: int) -> dict[str, list[dict[str, Any]]]:
+    def at(s: float) -> str:
+        return (START + timedelta(seconds=s)).isoformat()
+
+    queue, t, c = f"queue-{q:05d}", f"t{q}", f"c{q}"
+    tk = {"ticket_id": t}
+    cl = {"call_id": c}
+    return {
+        "tickets": [
+            {"event_id": f"{t}-1", "type": "ticket.created", "occurred_at": at(0), **tk,
+             "queue": queue, "channel": "email", "priority": "high"},
+            {"event_id": f"{t}-2", "type": "ticket.replied", "occurred_at": at(60), **tk,
+             "author": "agent"},
+            {"event_id": f"{t}-3", "type": "ticket.status_changed", "occurred_at": at(90),
+             **tk, "status": "solved"},
+            {"event_id": f"{t}-4", "type": "survey.responded", "occurred_at": at(99), **tk,
+             "survey": "csat", "score": 5},
+        ],
+        "calls": [
+            {"event_id": f"{c}-1", "type": "call.queued", "occurred_at": at(0), **cl,
+             "queue": queue},
+            {"event_id": f"{c}-2", "type": "call.answered", "occurred_at": at(9), **cl,
+             "agent_id": "a1"},
+            {"event_id": f"{c}-3", "type": "call.ended", "occurred_at": at(99), **cl},
+        ],
+    }  # fmt: skip
+
+
+def load(n: int, config: Config) -> tuple[Any, CollectorRegistry, int]:
+    """Return a pipeline holding `n` queues, its registry, and the views refused."""
+    registry = CollectorRegistry()
+    pipeline = build_pipeline(config, registry)
+    parts = config.kafka.partitions
+    offset = 0
+    dead = 0
+    for q in range(n):
+        for stream, events in _events(q).items():
+            recs = []
+            for ev in events:
+                key = ev.get("ticket_id") or ev.get("call_id")
+                offset += 1
+                recs.append(Rec(stream, 0, offset, key.encode(), orjson.dumps(ev)))
+            out = pipeline.process_events(stream, recs)
+            views = [
+                Rec("views", zlib.crc32(v.queue.encode()) % parts, 0, None, v.encode())
+                for v in out.views
+            ]
+            dead += len(pipeline.process_views(views).dead_letters)
+    return pipeline, registry, dead
+
+
+def best(fn: Callable[[], object], rounds: int = 5) -> float:
+    """Return the best wall time of `rounds` calls, in seconds."""
+    times = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--queues", type=int, nargs="+", default=[500, 1000])
+    parser.add_argument("--max-queues", type=int, default=500)
+    args = parser.parse_args()
+    head = (
+        "queues",
+        "refused",
+        "exposed",
+        "MB",
+        "old s",
+        "new s",
+        "loop s",
+        "all kpis s",
+        "rule s",
+    )
+    print(" ".join(f"{h:>10}" for h in head))
+    for n in args.queues:
+        config = Config.model_validate({"limits": {"max_queues": args.max_queues}})
+        pipeline, registry, refused = load(n, config)
+        body = asyncio.run(scrape(pipeline, registry))
+        exposed = len({line.split('queue="')[1].split('"')[0]
+                       for line in body.decode().splitlines() if 'queue="' in line})  # fmt: skip
+        old = CollectorRegistry()
+        old.register(KpiCollector(pipeline.snapshot))
+        figures = (
+            best(lambda old=old: generate_latest(old)),  # before: one pass on the loop
+            best(lambda p=pipeline, r=registry: asyncio.run(scrape(p, r))),
+            best(lambda p=pipeline: asyncio.run(kpi_snapshot(p))),  # the part on the loop
+            best(pipeline.snapshot),  # what every alert round read before
+            best(lambda p=pipeline: p.snapshot(ONE_RULE)),  # one rule's KPI and window
+        )
+        row = (n, refused, exposed, f"{len(body) / 1e6:.2f}", *(f"{f:.3f}" for f in figures))
+        print(" ".join(f"{v:>10}" for v in row))
+
+
+if __name__ == "__main__":
+    main()
