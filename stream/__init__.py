@@ -10,6 +10,9 @@ The map, lowest layer first (a package imports only from the ones above it):
 - `stream.pipeline`: the two keyed stages and the batch `Pipeline` over them (pure).
 - `stream.config`: the YAML config models, loader, validation and reload plan.
 - `stream.metrics`: the Prometheus collector over a KPI snapshot, pipeline counters.
+- `stream.backtest`: `kpiwatch backtest`: history through the KPI stages and the rule
+  lifecycle on an event-time clock, reports (pure; the command hands it the Kafka reader,
+  `stream.kafka.history`).
 - `stream.kafka`: the only package that imports faust or aiokafka: the faust app,
   the processor that binds the pipeline to topics and tables, topic set-up.
 - `stream.alerting`: binds the `alerts` engine to the worker (evaluation, persistence).

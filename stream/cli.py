@@ -268,6 +268,7 @@ def backtest(
 ) -> None:
     """Replay history through the rules of a config: when would each have fired."""
     from stream.backtest.cli import BacktestArgs, run_backtest
+    from stream.kafka.history import history_records
 
     cfg, _, file = _load(config)
     base = _load(baseline)[0] if baseline is not None else None
@@ -286,6 +287,7 @@ def backtest(
         json_out,
         flap_window,
         step,
+        history_records,
     )
     raise typer.Exit(run_backtest(args))
 

@@ -6,7 +6,7 @@ Exit codes: 0 done, 2 bad arguments, 1 the history could not be read.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +40,8 @@ class BacktestArgs:
     json: Path | None
     flap_window: str
     step: str | None = None
+    # how to read the configured topics (stream.kafka.history, passed in by the command)
+    read_topics: Callable[[Config, float], Iterable[Raw]] | None = None
 
 
 class UsageError(ValueError):
@@ -99,13 +101,10 @@ def _records(args: BacktestArgs) -> OpenRecords:
     if args.events:
         files = list(args.events)
         return lambda _since: file_records(files)
-
-    def from_kafka(since: float) -> Iterable[Raw]:
-        from stream.kafka.history import history_records
-
-        return history_records(args.config, since)
-
-    return from_kafka
+    read, config = args.read_topics, args.config
+    if read is None:
+        raise UsageError("give --events FILE: no Kafka reader here")
+    return lambda since: read(config, since)
 
 
 def run_backtest(args: BacktestArgs) -> int:

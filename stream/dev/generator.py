@@ -18,10 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from aiokafka.errors import KafkaError
 
 from stream.dev.traffic import Incident, Record, TrafficModel
-from stream.kafka.producer import Producer
+from stream.kafka.producer import Producer, ProducerError
 
 TOPICS = {"tickets": "support.tickets", "calls": "support.calls", "agents": "support.agents"}
 PROGRESS_EVERY = 10.0  # seconds between progress reports in real time
@@ -99,10 +98,10 @@ async def generate(
     producer = Producer(target.bootstrap, linger_ms=5, max_batch_size=1 << 20, **target.security)
     try:
         await producer.__aenter__()
-    except KafkaError as exc:
+    except ProducerError as exc:
         await producer.__aexit__(None, None, None)
         raise GeneratorError(
-            f"cannot reach Kafka at {target.bootstrap} ({type(exc).__name__}): start one"
+            f"cannot reach Kafka at {target.bootstrap} ({exc}): start one"
             " with `kpiwatch broker` or pass --bootstrap"
         ) from None
     try:

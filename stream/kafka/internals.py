@@ -151,37 +151,37 @@ class FastConsumer(driver.Consumer):
                 epoch = self._kpi_epoch
                 undelivered: dict[TP, int] = {}
                 async for tp, message in getmany(timeout=1.0):
-                    if self._kpi_epoch != epoch:
-                        undelivered.setdefault(tp, message.offset)
-                        continue
                     since_yield += 1
                     if since_yield > 100:  # let the agents run, as faust's loop does
                         since_yield = 0
                         await asyncio.sleep(0)
-                    await self._maybe_commit()
-                    if self._kpi_epoch != epoch:
-                        undelivered.setdefault(tp, message.offset)
-                        continue
                     offset = message.offset
-                    if acks_enabled_for(message.topic):
-                        if not self._kpi_open:
-                            undelivered.setdefault(tp, offset)
-                            continue
-                        want = nxt.get(tp)
-                        if want is not None and offset < want:
-                            continue  # delivered already in this epoch
-                        if want is not None and offset > want:
-                            await self._add_gap(tp, want, offset - 1)  # absent offsets
-                        floor.setdefault(tp, offset)
-                        await callback(message)
-                        if self._kpi_epoch == epoch:  # else a seek has set the position
-                            nxt[tp] = offset + 1
-                    else:  # changelogs: faust's own rule (recovery seeks set read_offset)
+                    if not acks_enabled_for(message.topic):
+                        # changelogs: faust's own rule (recovery seeks set read_offset). Never
+                        # dropped by epoch: no rewind would fetch them again, and recovery
+                        # would wait for them forever ("No event received for active tp").
                         r_offset = read_offset[tp]
                         if r_offset is not None and offset < r_offset:
                             continue
                         await callback(message)
                         read_offset[tp] = offset
+                        continue
+                    if self._kpi_epoch != epoch:
+                        undelivered.setdefault(tp, offset)
+                        continue
+                    await self._maybe_commit()
+                    if self._kpi_epoch != epoch or not self._kpi_open:
+                        undelivered.setdefault(tp, offset)
+                        continue
+                    want = nxt.get(tp)
+                    if want is not None and offset < want:
+                        continue  # delivered already in this epoch
+                    if want is not None and offset > want:
+                        await self._add_gap(tp, want, offset - 1)  # absent offsets
+                    floor.setdefault(tp, offset)
+                    await callback(message)
+                    if self._kpi_epoch == epoch:  # else a seek has set the position
+                        nxt[tp] = offset + 1
                 await self._rewind(undelivered)
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:

@@ -12,8 +12,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 Record = tuple[str, bytes | None, bytes]  # topic, key, value
+
+
+class ProducerError(Exception):
+    """Kafka could not be reached; the message names aiokafka's error class."""
 
 
 class Producer:
@@ -23,7 +28,10 @@ class Producer:
         self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kwargs)
 
     async def __aenter__(self) -> Self:
-        await self._producer.start()
+        try:
+            await self._producer.start()
+        except KafkaError as exc:  # translated here: callers never import aiokafka
+            raise ProducerError(type(exc).__name__) from exc
         return self
 
     async def __aexit__(
