@@ -31,9 +31,9 @@ from alerts.redaction import install_log_redaction
 from stream.alerting import Alerting
 from stream.config.kpi_params import kpi_info, kpi_params
 from stream.config.root import Config
-from stream.entities.agents import derive_agent
-from stream.entities.calls import derive_call
-from stream.entities.tickets import derive_ticket
+from stream.entities.agents import AgentKind
+from stream.entities.calls import CallKind
+from stream.entities.tickets import TicketKind
 from stream.events.models import STREAMS
 from stream.exposition import Scraper
 from stream.kafka.app import KafkaSpec, make_app
@@ -87,11 +87,9 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
     keep = config.worker.retention.total_seconds()
     windows_keep = window_retention(config)
     entity = {
-        "tickets": EntityStage(lambda log_, id_: derive_ticket(log_, id_, policies), keep),
-        "calls": EntityStage(lambda log_, id_: derive_call(log_, id_, wrapup), keep),
-        "agents": EntityStage(
-            lambda log_, id_: derive_agent(log_, id_, windows_keep), keep, trim=windows_keep
-        ),
+        "tickets": EntityStage(TicketKind(policies), keep),
+        "calls": EntityStage(CallKind(wrapup), keep),
+        "agents": EntityStage(AgentKind(windows_keep), keep),
     }
     pipeline = Pipeline(
         entity,

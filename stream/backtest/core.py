@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from stream.config.kpi_params import kpi_params
 from stream.config.root import Config
-from stream.entities.agents import derive_agent
-from stream.entities.calls import derive_call
-from stream.entities.tickets import derive_ticket
+from stream.entities.agents import AgentKind
+from stream.entities.calls import CallKind
+from stream.entities.tickets import TicketKind
 from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
 from stream.pipeline.stages import EntityStage, QueueStage
 
@@ -50,11 +50,9 @@ def build_stages(config: Config) -> tuple[dict[str, EntityStage], QueueStage]:
     keep = config.worker.retention.total_seconds()
     windows_keep = window_retention(config)
     entity = {
-        "tickets": EntityStage(lambda log_, id_: derive_ticket(log_, id_, policies), keep),
-        "calls": EntityStage(lambda log_, id_: derive_call(log_, id_, wrapup), keep),
-        "agents": EntityStage(
-            lambda log_, id_: derive_agent(log_, id_, windows_keep), keep, trim=windows_keep
-        ),
+        "tickets": EntityStage(TicketKind(policies), keep),
+        "calls": EntityStage(CallKind(wrapup), keep),
+        "agents": EntityStage(AgentKind(windows_keep), keep),
     }
     return entity, QueueStage(window_factory(config), kpi_params(config), windows_keep)
 

@@ -1,10 +1,13 @@
-"""Per-entity state machines: a time-ordered event log in, views out (pure).
+"""Per-entity state machines: events in, views out (pure).
 
-`FIELDS` names, per event type, the fields an entity keeps in its log.
+`FIELDS` names, per event type, the fields an entity keeps; `item_of` turns an
+event into the compact tuple its state stores: `(type, *FIELDS[type])`, None
+for a field the event leaves out.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -24,11 +27,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def fields_of(event: Any) -> dict[str, Any]:
-    """Return the fields of `event` that entity state keeps (None values dropped)."""
-    out = {}
-    for name in FIELDS[event.type]:
-        value = getattr(event, name)
-        if value is not None:
-            out[name] = list(value) if isinstance(value, tuple) else value
-    return out
+def _compact(value: Any) -> Any:
+    # the same few queue, channel and status names recur in millions of entities
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, list | tuple):
+        return tuple(map(_compact, value))
+    return value
+
+
+def item_of(event: Any) -> tuple[Any, ...]:
+    """Return the compact tuple an entity keeps of `event`."""
+    type_ = sys.intern(event.type)
+    return (type_, *(_compact(getattr(event, name)) for name in FIELDS[type_]))

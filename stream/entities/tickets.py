@@ -1,119 +1,195 @@
-"""Ticket state: attributes, status history, replies and SLA clocks, as a view."""
+"""Ticket state: attributes, status history, replies and SLA clocks, as a view.
+
+kind = TicketKind(policies)
+views = kind.views(state, "t-1")   # state: an EntityState of kind.fold()
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
-from stream.entities.log import EntityLog
+from stream.entities.state import MAX_HISTORY, EntityState, Item
 from stream.entities.ticket_sla import CLOSED, SlaInput, pauses, sla_of
 from stream.entities.views import Fact, SlaView, View
 from stream.sla.policy import SlaPolicy, active_seconds, match_policy
 
-
-@dataclass
-class _Ticket:
-    queue: str = ""
-    channel: str = ""
-    priority: str = ""
-    created: float | None = None
-    status: str = "new"
-    history: list[tuple[float, str]] = field(default_factory=list)
-    replies: list[tuple[float, str, str]] = field(default_factory=list)
-    first_reply: float | None = None
-    agent_replies: int = 0
-    solved: float | None = None
-    reopens: list[float] = field(default_factory=list)
-    escalated: float | None = None
-    surveys: list[Fact] = field(default_factory=list)
-    survey_queue: str = ""
+_LISTS = ("changes", "replies", "reopens", "surveys")
 
 
-def _fold(log: EntityLog) -> _Ticket:
-    t = _Ticket()
-    for ts, type_, _, f in log.events:
-        _apply(t, ts, type_, f)
-    return t
+def _push(items: list[Any] | None, value: Any) -> list[Any]:
+    if items is None:
+        return [value]
+    items.append(value)
+    if len(items) > MAX_HISTORY:
+        del items[0]
+    return items
 
 
-def _apply(t: _Ticket, ts: float, type_: str, f: dict[str, Any]) -> None:
-    if type_ == "ticket.created" and t.created is None:
-        t.queue, t.channel, t.priority, t.created = f["queue"], f["channel"], f["priority"], ts
-        t.history.insert(0, (ts, "new"))
-    elif type_ == "ticket.updated":
-        t.queue = f.get("queue", t.queue)
-        t.channel = f.get("channel", t.channel)
-        t.priority = f.get("priority", t.priority)
-    elif type_ == "ticket.replied" and f.get("public", True):
-        t.replies.append((ts, f["author"], t.status))
-        if f["author"] == "agent":
-            t.agent_replies += 1
-            if t.first_reply is None:
-                t.first_reply = ts
-    elif type_ == "ticket.status_changed":
-        new = f["status"]
-        if t.status in CLOSED and new not in CLOSED:
-            t.reopens.append(ts)
-        if new == "solved" or (new == "closed" and t.status != "solved"):
-            t.solved = ts
-        t.status = new
-        t.history.append((ts, new))
-    elif type_ == "ticket.escalated" and t.escalated is None:
-        t.escalated = ts
-    elif type_ == "survey.responded":
-        t.surveys.append((f["survey"], ts, float(f["score"])))
-        t.survey_queue = t.survey_queue or f.get("queue", "")
+class TicketFold:
+    """What a ticket's events, applied in time order, say about it."""
+
+    __slots__ = (
+        "agent_replies",
+        "changes",
+        "channel",
+        "created",
+        "escalated",
+        "first_reply",
+        "priority",
+        "queue",
+        "reopens",
+        "replies",
+        "solved",
+        "status",
+        "survey_queue",
+        "surveys",
+    )
+
+    def __init__(self) -> None:
+        self.queue = self.channel = self.priority = self.survey_queue = ""
+        self.created: float | None = None
+        self.status = "new"
+        self.changes: list[tuple[float, str]] | None = None  # status changes, in time order
+        self.replies: list[tuple[float, str, str]] | None = None  # public: (at, author, status)
+        self.first_reply: float | None = None
+        self.agent_replies = 0
+        self.solved: float | None = None
+        self.reopens: list[float] | None = None
+        self.escalated: float | None = None
+        self.surveys: list[Fact] | None = None
+
+    def apply(self, ts: float, item: Item) -> None:
+        """Apply the next event in (time, id) order."""
+        type_ = item[0]
+        if type_ == "ticket.created":
+            if self.created is None:
+                _, self.queue, self.channel, self.priority = item
+                self.created = ts
+        elif type_ == "ticket.updated":
+            _, queue, priority, channel = item
+            self.queue = self.queue if queue is None else queue
+            self.priority = self.priority if priority is None else priority
+            self.channel = self.channel if channel is None else channel
+        elif type_ == "ticket.replied":
+            self._reply(ts, item[1], item[2])
+        elif type_ == "ticket.status_changed":
+            self._status(ts, item[1])
+        elif type_ == "ticket.escalated":
+            if self.escalated is None:
+                self.escalated = ts
+        elif type_ == "survey.responded":
+            self.surveys = _push(self.surveys, (item[1], ts, float(item[2])))
+            self.survey_queue = self.survey_queue or item[3] or ""
+
+    def _reply(self, ts: float, author: str, public: bool | None) -> None:
+        if public is False:
+            return
+        self.replies = _push(self.replies, (ts, author, self.status))
+        if author == "agent":
+            self.agent_replies += 1
+            if self.first_reply is None:
+                self.first_reply = ts
+
+    def _status(self, ts: float, new: str) -> None:
+        if self.status in CLOSED and new not in CLOSED:
+            self.reopens = _push(self.reopens, ts)
+        if new == "solved" or (new == "closed" and self.status != "solved"):
+            self.solved = ts
+        self.status = new
+        self.changes = _push(self.changes, (ts, new))
+
+    def copy(self) -> Self:
+        """Return an independent copy."""
+        new = type(self).__new__(type(self))
+        for name in TicketFold.__slots__:
+            value = getattr(self, name)
+            setattr(new, name, list(value) if name in _LISTS and value is not None else value)
+        return new
+
+    def dump(self) -> Any:
+        """Return a JSON-able form for the changelog."""
+        return [getattr(self, name) for name in TicketFold.__slots__]
+
+    @classmethod
+    def load(cls, dumped: Any) -> Self:
+        """Parse what `dump` produced."""
+        new = cls()
+        for name, value in zip(TicketFold.__slots__, dumped, strict=True):
+            if name in _LISTS and value is not None:
+                value = [tuple(v) if isinstance(v, list) else v for v in value]
+            setattr(new, name, value)
+        return new
 
 
-def _facts(t: _Ticket, created: float, policy: SlaPolicy | None) -> list[Fact]:
-    facts: list[Fact] = [*t.surveys, ("created", created, 0.0)]
+def _facts(t: TicketFold, created: float, policy: SlaPolicy | None) -> list[Fact]:
+    facts: list[Fact] = [*(t.surveys or ()), ("created", created, 0.0)]
     if t.first_reply is not None:
         frt = t.first_reply - created
         if policy is not None and policy.frt_excludes_paused:
-            frt = active_seconds(created, t.first_reply, pauses(t.history, policy.pause_on))
+            frt = active_seconds(created, t.first_reply, pauses(_history(t), policy.pause_on))
         facts.append(("frt", t.first_reply, max(0.0, frt)))
     if t.status in CLOSED and t.solved is not None:
         facts.append(("solved", t.solved, max(0.0, t.solved - created)))
         fcr = 1.0 if t.agent_replies == 1 and not t.reopens else 0.0
         facts.append(("fcr", t.solved, fcr))
-    facts.extend(("reopened", ts, 0.0) for ts in t.reopens)
+    facts.extend(("reopened", ts, 0.0) for ts in t.reopens or ())
     if t.escalated is not None:
         facts.append(("escalated", t.escalated, 0.0))
     return facts
 
 
-def derive_ticket(log: EntityLog, ticket_id: str, policies: Sequence[SlaPolicy]) -> list[View]:
-    """Return the ticket's view of its current queue.
+def _history(t: TicketFold) -> list[tuple[float, str]]:
+    assert t.created is not None
+    return [(t.created, "new"), *(t.changes or ())]
 
-    Before `ticket.created` is known, only its surveys count, in the survey's
-    own `queue` (none if the survey names no queue).
-    """
-    t = _fold(log)
-    if t.created is None:
-        if not t.surveys or not t.survey_queue:
-            return []
-        only = tuple(sorted(t.surveys))
-        return [View("ticket", ticket_id, t.survey_queue, log.version, log.last_ts, facts=only)]
-    policy = match_policy(policies, t.priority, t.queue, t.channel)
-    facts = _facts(t, t.created, policy)
-    sla: tuple[SlaView, ...] = ()
-    if policy is not None:
-        solved = t.solved if t.status in CLOSED else None
-        inp = SlaInput(t.created, t.history, t.replies, solved)
-        sla, sla_facts = sla_of(inp, policy, log.last_ts)
-        facts.extend(sla_facts)
-    return [
-        View(
-            "ticket",
-            ticket_id,
-            t.queue,
-            log.version,
-            log.last_ts,
-            t.channel,
-            t.priority,
-            active=t.status not in CLOSED,
-            sla=sla,
-            facts=tuple(sorted(facts)),
-        )
-    ]
+
+class TicketKind:
+    """Tickets: their fold and their one view, SLA clocks included."""
+
+    name = "ticket"
+
+    def __init__(self, policies: Sequence[SlaPolicy] = ()) -> None:
+        self.policies = tuple(policies)
+
+    def fold(self, dumped: Any = None) -> TicketFold:
+        """Return an empty fold, or the one `dump` produced."""
+        return TicketFold() if dumped is None else TicketFold.load(dumped)
+
+    def views(self, state: EntityState, ticket_id: str) -> list[View]:
+        """Return the ticket's view of its current queue.
+
+        Before `ticket.created` is known, only its surveys count, in the survey's
+        own `queue` (none if the survey names no queue).
+        """
+        t = state.cur
+        assert isinstance(t, TicketFold)
+        if t.created is None:
+            if not t.surveys or not t.survey_queue:
+                return []
+            only = tuple(sorted(t.surveys))
+            return [
+                View("ticket", ticket_id, t.survey_queue, state.version, state.last_ts, facts=only)
+            ]
+        policy = match_policy(self.policies, t.priority, t.queue, t.channel)
+        facts = _facts(t, t.created, policy)
+        sla: tuple[SlaView, ...] = ()
+        if policy is not None:
+            solved = t.solved if t.status in CLOSED else None
+            inp = SlaInput(t.created, _history(t), t.replies or (), solved)
+            sla, sla_facts = sla_of(inp, policy, state.last_ts)
+            facts.extend(sla_facts)
+        return [
+            View(
+                "ticket",
+                ticket_id,
+                t.queue,
+                state.version,
+                state.last_ts,
+                t.channel,
+                t.priority,
+                active=t.status not in CLOSED,
+                sla=sla,
+                facts=tuple(sorted(facts)),
+            )
+        ]

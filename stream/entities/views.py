@@ -18,7 +18,7 @@ ended + wrapup_timeout): stage 2 holds it until its clock reaches it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import starmap
+from sys import intern
 
 import orjson
 
@@ -105,19 +105,20 @@ class View:
             facts,
             gone,
         ) = orjson.loads(raw)
+        # stage 2 holds a view per entity: share the few names (queue, channel, fact …)
         return cls(
-            kind,
+            intern(kind),
             id_,
-            queue,
+            intern(queue),
             version,
             t,
-            channel,
-            priority,
+            intern(channel),
+            intern(priority),
             active,
             since,
-            status,
-            tuple(starmap(SlaView, sla)),
-            tuple(map(tuple, facts)),
+            intern(status),
+            tuple([SlaView(intern(s[0]), s[1], s[2], s[3], s[4]) for s in sla]),
+            tuple([(intern(f[0]), f[1], f[2]) for f in facts]),
             gone,
         )
 

@@ -120,7 +120,7 @@ class Pipeline:
         self._limit_logged = -LIMIT_LOG_EVERY_S
 
     def process_events(self, stream: str, records: Iterable[RawRecord]) -> Output:
-        """Apply a batch of one source topic; return views, dead letters and state."""
+        """Apply a batch of one source topic; return its last view per key, dead letters, state."""
         stage = self.entity[stream]
         out = Output()
         accepted: Counter[tuple[str, str]] = Counter()
@@ -129,6 +129,7 @@ class Pipeline:
         unplaced: Counter[tuple[str, str]] = Counter()
         now = self.clock()
         lags: list[float] = []
+        newest: dict[str, View] = {}  # per view key, the last one of the batch
         for rec in records:
             ev = decode(rec.value or b"", stream, rec.key)
             if not isinstance(ev, Rejection) and ev.ts - now > self.max_future_skew:
@@ -151,7 +152,11 @@ class Pipeline:
             if not views:  # its entity is in no queue (yet): counted nowhere else
                 unplaced[(rec.topic, ev.type)] += 1
             lags.append(now - ev.ts)
-            out.views.extend(views)
+            for view in views:  # a view replaces its key's older one, at its own place
+                key = view.key
+                newest.pop(key, None)
+                newest[key] = view
+        out.views = list(newest.values())
         out.state = stage.take_dirty()
         m = self.metrics
         if unplaced:

@@ -1,6 +1,6 @@
 """The two processing stages as pure, partitioned state (no Kafka here).
 
-Stage 1, `EntityStage`: events keyed by entity id → per-entity logs → views.
+Stage 1, `EntityStage`: events keyed by entity id → per-entity state → views.
 Stage 2, `QueueStage`: views keyed by queue → newest view per entity → KPIs.
 
 Both keep state per source partition, mark what changed, and hand the dirty
@@ -15,62 +15,66 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from alerts.snapshot import KpiSample
-from stream.entities import fields_of
-from stream.entities.log import EntityLog
+from stream.entities import item_of
+from stream.entities.state import EntityState, Kind
 from stream.entities.views import SOURCE, View
 from stream.kpis.catalogue import Selection
 from stream.kpis.params import KpiParams
 from stream.kpis.queue import QueueKpis
 from stream.kpis.windows import RollingWindow
 
-Derive = Callable[[EntityLog, str], list[View]]
 Dirty = tuple[int, str, bytes | None]  # (partition, key, value or None to delete)
 Late = tuple[str, str, str]  # (source stream, fact, window) of a fact that window had passed
 
 
 class EntityStage:
-    """Entity logs per partition; an event in, the views it changes out."""
+    """Entity state per partition; an event in, the views it changes out.
 
-    def __init__(
-        self, derive: Derive, retention: float = 7 * 86400.0, trim: float | None = None
-    ) -> None:
-        self.derive = derive
+    stage = EntityStage(CallKind(), retention=7 * 86400.0)
+    views = stage.apply(0, event)   # None: a duplicate
+    """
+
+    def __init__(self, kind: Kind, retention: float = 7 * 86400.0) -> None:
+        self.kind = kind
         self.retention = retention
-        self.trim = trim  # keep only this much event-time history per entity (agents)
-        self.parts: dict[int, dict[str, EntityLog]] = {}
-        self.placed: dict[str, tuple[tuple[str, str], ...]] = {}  # entity → (kind, queue) views
-        self.kept: dict[str, int] = {}  # entity → log version at which evict found it active
+        self.parts: dict[int, dict[str, EntityState]] = {}
         self.dirty: dict[int, set[str]] = {}
         self.watermark = 0.0  # newest event time seen
 
     def load(self, partition: int, key: str, raw: bytes) -> None:
         """Restore one entity from the changelog."""
-        self.parts.setdefault(partition, {})[key] = EntityLog.decode(raw)
+        self.parts.setdefault(partition, {})[key] = EntityState.decode(raw, self.kind)
 
     def apply(self, partition: int, event: Any) -> list[View] | None:
         """Apply one event; return the views to emit, or None for a duplicate."""
         eid = event.entity_id
-        logs = self.parts.setdefault(partition, {})
-        log = logs.get(eid)
-        if log is None:
-            log = logs[eid] = EntityLog()
-        before = self.placed.get(eid)
+        states = self.parts.get(partition)
+        if states is None:
+            states = self.parts[partition] = {}
+        st = states.get(eid)
+        if st is None:
+            st = states[eid] = EntityState(self.kind.fold())
+        before = st.placed
         if before is None:
-            before = tuple((v.kind, v.queue) for v in self.derive(log, eid)) if log.events else ()
+            before = tuple(v.queue for v in self.kind.views(st, eid)) if st.version else ()
         ts = event.ts
-        if not log.add(ts, event.type, event.event_id, fields_of(event)):
+        if not st.add(ts, event.event_id, item_of(event), self.kind):
             return None
-        self.watermark = max(self.watermark, ts)
-        if self.trim is not None:
-            log.trim(log.last_ts - self.trim)
-        self.dirty.setdefault(partition, set()).add(eid)
-        views = self.derive(log, eid)
-        now_in = tuple((v.kind, v.queue) for v in views)
-        self.placed[eid] = now_in
+        if ts > self.watermark:
+            self.watermark = ts
+        dirty = self.dirty.get(partition)
+        if dirty is None:
+            dirty = self.dirty[partition] = set()
+        dirty.add(eid)
+        views = self.kind.views(st, eid)
+        now_in = tuple(v.queue for v in views)
+        st.placed = now_in
+        if before == now_in or not before:
+            return views
         gone = [  # tombstones for the views it left, keyed as those views were
-            View(kind, eid, q, log.version, log.last_ts, gone=True)
-            for kind, q in before
-            if (kind, q) not in now_in
+            View(self.kind.name, eid, q, st.version, st.last_ts, gone=True)
+            for q in before
+            if q not in now_in
         ]
         return views + gone
 
@@ -78,8 +82,8 @@ class EntityStage:
         """Return and forget the entities changed since the last call (None: deleted)."""
         out: list[Dirty] = []
         for p, keys in self.dirty.items():
-            logs = self.parts.get(p, {})
-            out.extend((p, k, logs[k].encode() if k in logs else None) for k in keys)
+            states = self.parts.get(p, {})
+            out.extend((p, k, states[k].encode() if k in states else None) for k in keys)
         self.dirty = {}
         return out
 
@@ -87,18 +91,16 @@ class EntityStage:
         """Forget entities idle for `retention` (event time) that no view keeps active."""
         horizon = self.watermark - self.retention
         n = 0
-        for p, logs in self.parts.items():
-            old = [eid for eid, log in logs.items() if log.last_ts < horizon]
+        for p, states in self.parts.items():
+            old = [eid for eid, st in states.items() if st.last_ts < horizon]
             for eid in old:
-                version = logs[eid].version
-                if self.kept.get(eid) == version:
+                st = states[eid]
+                if st.kept == st.version:
                     continue  # found active at this version: only a new event changes that
-                if any(v.active for v in self.derive(logs[eid], eid)):
-                    self.kept[eid] = version  # an open ticket, a waiting call, an online agent
+                if any(v.active for v in self.kind.views(st, eid)):
+                    st.kept = st.version  # an open ticket, a waiting call, an online agent
                     continue
-                del logs[eid]
-                self.placed.pop(eid, None)
-                self.kept.pop(eid, None)
+                del states[eid]
                 self.dirty.setdefault(p, set()).add(eid)
                 n += 1
         return n
@@ -106,9 +108,7 @@ class EntityStage:
     def drop(self, partitions: Iterable[int]) -> None:
         """Forget partitions this worker no longer owns."""
         for p in partitions:
-            for eid in self.parts.pop(p, {}):
-                self.placed.pop(eid, None)
-                self.kept.pop(eid, None)
+            self.parts.pop(p, None)
             self.dirty.pop(p, None)
 
 

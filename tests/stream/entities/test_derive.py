@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from itertools import permutations
 from typing import Any
 
 import pytest
 
-from stream.entities.agents import derive_agent
-from stream.entities.calls import derive_call
-from stream.entities.log import EntityLog
-from stream.entities.tickets import derive_ticket
+from stream.entities.agents import AgentKind
+from stream.entities.calls import CallKind
+from stream.entities.tickets import TicketKind
 from stream.entities.views import View
+from tests.stream.entities.feed import state_of, views_of
 from tests.stream.kpis.harness import T0, Ev, agent, call, ticket
-
-META = ("ticket_id", "call_id", "agent_id", "type", "occurred_at", "event_id")
-
-
-def log_of(events: list[Ev]) -> EntityLog:
-    log = EntityLog()
-    for ev in events:
-        fields: dict[str, Any] = {k: v for k, v in ev.items() if k not in META}
-        ts = datetime.fromisoformat(ev["occurred_at"]).timestamp()
-        log.add(ts, ev["type"], ev["event_id"], fields)
-    return log
 
 
 def facts(view: View) -> list[tuple[str, float, float]]:
@@ -42,15 +30,16 @@ CALL = [
 
 @pytest.mark.parametrize("order", list(permutations(range(len(CALL))))[::17])
 def test_call_view_is_order_independent(order: tuple[int, ...]) -> None:
-    (view,) = derive_call(log_of([CALL[i] for i in order]), "c")
+    (view,) = views_of(CallKind(), [CALL[i] for i in order], "c")
     assert (view.queue, view.version, view.active) == ("q", 5, False)
     assert facts(view) == [("aht", 130.0, 118.0), ("answered", 12.0, 12.0), ("csat", 200.0, 4.0)]
 
 
-def test_duplicate_event_is_refused_by_the_log() -> None:
-    log = log_of(CALL)
-    assert not log.add(T0, "call.queued", CALL[0]["event_id"], {"queue": "q"})
-    assert log.version == len(CALL)
+def test_duplicate_event_is_refused_by_the_state() -> None:
+    kind = CallKind()
+    st = state_of(kind, CALL)
+    assert not st.add(T0, CALL[0]["event_id"], ("call.queued", "q"), kind)
+    assert st.version == len(CALL)
 
 
 CALL_CASES = [
@@ -75,16 +64,16 @@ CALL_CASES = [
 
 @pytest.mark.parametrize(("events", "want"), [pytest.param(e, w, id=i) for i, e, w in CALL_CASES])
 def test_call_cases(events: list[Ev], want: dict[str, Any]) -> None:
-    (view,) = derive_call(log_of(events), "c", wrapup_timeout=600.0)
+    (view,) = views_of(CallKind(600.0), events, "c")
     since = None if view.since is None else view.since - T0
     assert {"active": view.active, "since": since, "facts": facts(view)} == want
 
 
 def test_survey_before_queued_uses_survey_queue_then_the_call_queue() -> None:
     survey = call("c", "survey.responded", 5, survey="nps", score=9, queue="other")
-    (alone,) = derive_call(log_of([survey]), "c")
+    (alone,) = views_of(CallKind(), [survey], "c")
     assert (alone.queue, facts(alone)) == ("other", [("nps", 5.0, 9.0)])
-    (both,) = derive_call(log_of([survey, CALL[0]]), "c")
+    (both,) = views_of(CallKind(), [survey, CALL[0]], "c")
     assert both.queue == "q"
 
 
@@ -98,7 +87,7 @@ TICKET = [
 
 @pytest.mark.parametrize("order", list(permutations(range(len(TICKET)))))
 def test_ticket_view_is_order_independent(order: tuple[int, ...]) -> None:
-    (view,) = derive_ticket(log_of([TICKET[i] for i in order]), "t", [])
+    (view,) = views_of(TicketKind(), [TICKET[i] for i in order], "t")
     assert (view.channel, view.priority, view.active) == ("chat", "high", False)
     assert facts(view) == [
         ("created", 0.0, 0.0),
@@ -110,14 +99,14 @@ def test_ticket_view_is_order_independent(order: tuple[int, ...]) -> None:
 
 
 def test_ticket_replies_before_created_are_kept_for_later() -> None:
-    assert derive_ticket(log_of(TICKET[1:]), "t", []) == []
-    (view,) = derive_ticket(log_of(TICKET[1:] + TICKET[:1]), "t", [])
+    assert views_of(TicketKind(), TICKET[1:], "t") == []
+    (view,) = views_of(TicketKind(), TICKET[1:] + TICKET[:1], "t")
     assert ("frt", 30.0, 30.0) in facts(view)
 
 
 def test_transfer_moves_the_ticket_to_its_new_queue() -> None:
     moved = [*TICKET[:2], ticket("t", "ticket.updated", 50, queue="sales", priority="low")]
-    (view,) = derive_ticket(log_of(moved), "t", [])
+    (view,) = views_of(TicketKind(), moved, "t")
     assert (view.queue, view.priority) == ("sales", "low")
 
 
@@ -128,7 +117,7 @@ def test_agent_runs_become_time_spans_per_queue() -> None:
         agent("a", "busy", 90, ["q", "r"]),  # same status again: one run
         agent("a", "away", 120, ["q"]),
     ]
-    views = {v.queue: v for v in derive_agent(log_of(events), "a")}
+    views = {v.queue: v for v in views_of(AgentKind(), events, "a")}
     assert facts(views["q"]) == [("occ_available", 0.0, 60.0), ("occ_busy", 60.0, 60.0)]
     assert facts(views["r"]) == [("occ_busy", 60.0, 60.0)]
     assert (views["q"].status, views["q"].since) == ("away", T0 + 120)
@@ -137,5 +126,5 @@ def test_agent_runs_become_time_spans_per_queue() -> None:
 
 def test_agent_runs_older_than_retention_are_dropped() -> None:
     events = [agent("a", "busy", 0), agent("a", "available", 100), agent("a", "busy", 1000)]
-    (view,) = derive_agent(log_of(events), "a", retention=500.0)
+    (view,) = views_of(AgentKind(500.0), events, "a")
     assert facts(view) == [("occ_available", 100.0, 900.0)]

@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 
 from alerts.snapshot import KpiSample
-from stream.entities.agents import derive_agent
-from stream.entities.calls import derive_call
-from stream.entities.tickets import derive_ticket
+from stream.entities.agents import AgentKind
+from stream.entities.calls import CallKind
+from stream.entities.tickets import TicketKind
 from stream.events.decoding import Rejection, decode
 from stream.kpis.params import KpiParams
 from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
@@ -81,9 +81,9 @@ class Harness:
         wrapup_timeout: float = 600.0,
     ) -> None:
         self.entity = {
-            "tickets": EntityStage(lambda log, id_: derive_ticket(log, id_, policies)),
-            "calls": EntityStage(lambda log, id_: derive_call(log, id_, wrapup_timeout)),
-            "agents": EntityStage(derive_agent),
+            "tickets": EntityStage(TicketKind(policies)),
+            "calls": EntityStage(CallKind(wrapup_timeout)),
+            "agents": EntityStage(AgentKind()),
         }
         self.queues = QueueStage(windows, opts or KpiParams())
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from stream.entities.log import EntityLog
-from stream.entities.tickets import derive_ticket
+from stream.entities.tickets import TicketKind
 from stream.sla.policy import SlaPolicy
+from tests.stream.entities.feed import views_of
 from tests.stream.kpis.harness import T0, Ev, Harness, ticket
 
 URGENT = SlaPolicy(
@@ -126,20 +126,7 @@ def test_paused_ticket_is_not_breaching_soon() -> None:
 
 
 def _view(*events: Ev) -> dict[str, tuple[float | None, float | None]]:
-    log = EntityLog()
-    for ev in events:
-        t = ev["occurred_at"]
-        log.add(
-            datetime.fromisoformat(t).timestamp(),
-            ev["type"],
-            ev["event_id"],
-            {
-                k: v
-                for k, v in ev.items()
-                if k not in ("ticket_id", "type", "occurred_at", "event_id")
-            },
-        )
-    (view,) = derive_ticket(log, "t", [URGENT])
+    (view,) = views_of(TicketKind([URGENT]), events, "t")
     return {
         s.target: (
             None if s.due_at is None else s.due_at - T0,

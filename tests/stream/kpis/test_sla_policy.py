@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from stream.entities.log import EntityLog
-from stream.entities.tickets import derive_ticket
+from stream.entities.tickets import TicketKind
 from stream.sla.policy import SlaPolicy
+from tests.stream.entities.feed import views_of
 from tests.stream.kpis.harness import T0, Ev, Harness, ticket
 
 H = 3600.0
@@ -47,12 +47,7 @@ def _reply(t: float) -> Ev:
 
 def _due(*events: Ev) -> tuple[str, dict[str, float | None]]:
     """Return the ticket's priority and each target's due instant (s after T0)."""
-    log = EntityLog()
-    for ev in events:
-        fields = {k: v for k, v in ev.items() if k not in ("ticket_id", "type", "occurred_at")}
-        eid = fields.pop("event_id")
-        log.add(datetime.fromisoformat(ev["occurred_at"]).timestamp(), ev["type"], eid, fields)
-    (view,) = derive_ticket(log, "t", POLICIES)
+    (view,) = views_of(TicketKind(POLICIES), events, "t")
     due = {s.target: None if s.due_at is None else s.due_at - T0 for s in view.sla}
     return view.priority, due
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from stream.entities.calls import derive_call
-from stream.entities.tickets import derive_ticket
+from stream.entities.agents import AgentKind
+from stream.entities.calls import CallKind
+from stream.entities.state import REORDER, EntityState
+from stream.entities.tickets import TicketKind
+from stream.entities.views import View
 from stream.kpis.params import KpiParams
 from stream.kpis.windows import RollingWindow, SlidingWindow
 from stream.pipeline.stages import EntityStage, QueueStage
@@ -35,8 +38,8 @@ def windows() -> dict[str, RollingWindow]:
 
 
 def test_concluded_call_is_forgotten_after_retention_and_open_ticket_is_kept() -> None:
-    calls = EntityStage(derive_call, retention=DAY)
-    tickets = EntityStage(lambda log, i: derive_ticket(log, i, []), retention=DAY)
+    calls = EntityStage(CallKind(), retention=DAY)
+    tickets = EntityStage(TicketKind(), retention=DAY)
     calls.apply(0, ev("q1", "call.queued", 0.0, "c1", queue="billing"))
     calls.apply(0, ev("a1", "call.answered", 10.0, "c1"))
     calls.apply(0, ev("q2", "call.queued", 5.0, "c2", queue="billing"))  # still waiting
@@ -60,7 +63,7 @@ def test_concluded_call_is_forgotten_after_retention_and_open_ticket_is_kept() -
 
 def test_expired_views_are_dropped_without_moving_a_kpi() -> None:
     stage = QueueStage(windows, KpiParams(), retention=2 * 3600.0)
-    calls = EntityStage(derive_call)
+    calls = EntityStage(CallKind())
     for e in (
         ev("q1", "call.queued", 0.0, "c1", queue="billing"),
         ev("a1", "call.answered", 30.0, "c1"),
@@ -76,35 +79,40 @@ def test_expired_views_are_dropped_without_moving_a_kpi() -> None:
     assert [k.split("\x1f")[2] for _, k, v in stage.take_dirty() if v is None] == ["c1"]
 
 
-def test_agent_log_is_trimmed_but_its_version_keeps_growing() -> None:
-    from stream.entities.agents import derive_agent
-    from stream.entities.log import EntityLog
-
-    agents = EntityStage(lambda log, i: derive_agent(log, i, 3600.0), trim=3600.0)
+def test_agent_state_is_bounded_but_its_version_keeps_growing() -> None:
+    agents = EntityStage(AgentKind(3600.0))
     versions = []
-    for n in range(10):  # a status change every 20 minutes for 3 hours
+    n_events = REORDER + 72
+    for n in range(n_events):  # a status change every 2 minutes
         status = "busy" if n % 2 else "available"
-        views = agents.apply(
-            0,
-            ev(
-                f"e{n}", "agent.status_changed", n * 1200.0, "a1", status=status, queues=["billing"]
-            ),
-        )
+        e = ev(f"e{n}", "agent.status_changed", n * 120.0, "a1", status=status, queues=["billing"])
+        views = agents.apply(0, e)
         assert views is not None
         versions.append(views[0].version)
-    log = agents.parts[0]["a1"]
-    assert versions == list(range(1, 11))  # monotonic: stage 2 never ignores a newer view
-    # the last hour (from 7200 s) plus the last event before it, which gives the status then
-    assert [e[0] for e in log.events] == [6000.0, 7200.0, 8400.0, 9600.0, 10800.0]
-    again = EntityLog.decode(log.encode())
-    assert (again.version, again.events) == (10, log.events)
+    st = agents.parts[0]["a1"]
+    assert versions == list(range(1, n_events + 1))  # monotonic: stage 2 ignores no newer view
+    assert len(st.recent) == REORDER  # the newest events only
+    (view,) = AgentKind(3600.0).views(st, "a1")
+    assert len(view.facts) == 31  # the closed runs that ended in the last hour (ends included)
+    again = EntityState.decode(st.encode(), AgentKind(3600.0))
+    assert AgentKind(3600.0).views(again, "a1") == [view]
+
+
+def test_an_event_at_or_before_the_floor_is_refused_like_a_duplicate() -> None:
+    calls = EntityStage(CallKind())
+    for n in range(REORDER + 1):
+        e = ev(f"s{n}", "survey.responded", 10.0 + n, "c1", survey="csat", score=5, queue="q")
+        assert calls.apply(0, e) is not None
+    st = calls.parts[0]["c1"]
+    assert st.floor == 10.0  # the oldest survey left the reorder window
+    assert calls.apply(0, ev("late", "call.queued", 10.0, "c1", queue="q")) is None
+    assert calls.apply(0, ev("s1", "survey.responded", 11.0, "c1", survey="csat", score=5)) is None
+    assert calls.apply(0, ev("q", "call.queued", 10.5, "c1", queue="q")) is not None
 
 
 def test_queue_changelog_holds_the_applied_view_bytes() -> None:
-    from stream.entities.views import View
-
     stage = QueueStage(windows, KpiParams(), retention=2 * 3600.0)
-    calls = EntityStage(derive_call)
+    calls = EntityStage(CallKind())
     sent = []
     for e in (
         ev("q1", "call.queued", 0.0, "c1", queue="billing"),
@@ -120,33 +128,36 @@ def test_queue_changelog_holds_the_applied_view_bytes() -> None:
     assert stage.take_dirty() == []
 
 
+class _Leaving(CallKind):
+    """Calls in billing until their second event, then in no queue; counts its derivations."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.derived: list[str] = []
+
+    def views(self, state: EntityState, call_id: str) -> list[View]:
+        self.derived.append(call_id)
+        if call_id.startswith("leave") and state.version >= 2:
+            return []
+        return super().views(state, call_id)
+
+
 def test_an_entity_that_leaves_every_queue_gets_tombstones_keyed_like_its_views() -> None:
-    from stream.entities.log import EntityLog
-    from stream.entities.views import View
-
-    def derive(log: EntityLog, eid: str) -> list[View]:  # in billing until its 2nd event
-        return [View("ticket", eid, "billing", log.version, log.last_ts)] if log.version < 2 else []
-
-    stage = EntityStage(derive)
-    (first,) = stage.apply(0, ev("e1", "ticket.created", 0.0, "t1", queue="billing")) or []
-    (gone,) = stage.apply(0, ev("e2", "ticket.updated", 1.0, "t1")) or []
+    stage = EntityStage(_Leaving())
+    (first,) = stage.apply(0, ev("e1", "call.queued", 0.0, "leave1", queue="billing")) or []
+    (gone,) = stage.apply(0, ev("e2", "call.answered", 1.0, "leave1")) or []
     assert gone.gone and gone.key == first.key  # so stage 2 drops the view it holds
 
 
 def test_an_old_open_entity_is_derived_once_per_version_by_the_retention_sweep() -> None:
-    derived: list[str] = []
-
-    def derive(log: Any, eid: str) -> list[Any]:
-        derived.append(eid)
-        return derive_call(log, eid)
-
-    calls = EntityStage(derive, retention=DAY)
+    kind = _Leaving()
+    calls = EntityStage(kind, retention=DAY)
     calls.apply(0, ev("q1", "call.queued", 0.0, "c1", queue="billing"))  # waits for ever
     calls.apply(0, ev("q2", "call.queued", 2 * DAY, "c2", queue="billing"))
-    derived.clear()
-    assert (calls.evict(), calls.evict(), derived) == (0, 0, ["c1"])
+    kind.derived.clear()
+    assert (calls.evict(), calls.evict(), kind.derived) == (0, 0, ["c1"])
     calls.apply(0, ev("x1", "call.abandoned", 2 * DAY + 1, "c1"))  # a new version …
     calls.apply(0, ev("q3", "call.queued", 4 * DAY, "c3", queue="billing"))
-    derived.clear()
+    kind.derived.clear()
     assert calls.evict() == 1  # c1's new version is judged again: concluded, forgotten
-    assert set(calls.parts[0]) == {"c2", "c3"} and derived == ["c1", "c2"]  # c2: first sweep
+    assert set(calls.parts[0]) == {"c2", "c3"} and kind.derived == ["c1", "c2"]  # c2: first sweep
