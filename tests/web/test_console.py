@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from tests.support.worker import Topics, WorkerProcess, produce
 from tests.web.conftest import TOKEN, Sink, calls_waiting
 
 pytestmark = pytest.mark.integration
-SCREENS = Path(os.environ.get("KPIWATCH_SCREENS", "/work/screens"))
+SCREENS = Path(os.environ.get("KPIWATCH_SCREENS", Path(tempfile.gettempdir()) / "kpiwatch-screens"))
 PAGES = ("/", "/alerts", "/silences", "/notifications", "/status")
 
 
