@@ -29,11 +29,9 @@ from prometheus_client import (
 
 from alerts.redaction import install_log_redaction
 from stream.alerting import Alerting
-from stream.config.kpi_params import kpi_info, kpi_params
+from stream.config.kpi_params import kpi_info
 from stream.config.root import Config
-from stream.entities.agents import AgentKind
-from stream.entities.calls import CallKind
-from stream.entities.tickets import TicketKind
+from stream.core import build_stages
 from stream.events.models import STREAMS
 from stream.exposition import Scraper
 from stream.kafka.app import KafkaSpec, make_app
@@ -49,30 +47,15 @@ from stream.kafka.setup import (
 )
 from stream.kafka.silence_log import SilenceLog
 from stream.kafka.web import Reply, Request, Routes
-from stream.kpis.windows import RollingWindow, SlidingWindow, TodayWindow
 from stream.metrics import PipelineMetrics, catching_up_collector, lag_collector
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.catchup import CatchUp
-from stream.pipeline.stages import EntityStage, QueueStage
 from stream.web.api import add_alerting
 from stream.web.guard import install_guard
 from stream.web.routes import add_web
 
 log = logging.getLogger("kpiwatch.app")
 disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series only add noise to every counter
-
-
-def window_factory(config: Config) -> Callable[[], dict[str, RollingWindow]]:
-    """Return a function that builds a fresh set of the configured windows."""
-    lengths = config.window_lengths()
-
-    def make() -> dict[str, RollingWindow]:
-        return {
-            name: TodayWindow(config.timezone) if td is None else SlidingWindow(td.total_seconds())
-            for name, td in lengths.items()
-        }
-
-    return make
 
 
 def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
@@ -82,23 +65,10 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
             "allowed_lateness is retired and ignored: every fact counts in each window that"
             " still holds its time (docs/kpis.md); remove it from the config"
         )
-    policies = config.build_sla_policies()
-    wrapup = config.kpis.wrapup_timeout.total_seconds()
-    keep = config.worker.retention.total_seconds()
-    windows_keep = window_retention(config)
-    entity = {
-        "tickets": EntityStage(TicketKind(policies), keep),
-        "calls": EntityStage(CallKind(wrapup), keep),
-        "agents": EntityStage(AgentKind(windows_keep), keep),
-    }
+    entity, queues = build_stages(config, config.limits.per_partition(config.kafka.partitions))
     pipeline = Pipeline(
         entity,
-        QueueStage(
-            window_factory(config),
-            kpi_params(config),
-            windows_keep,
-            config.limits.per_partition(config.kafka.partitions),
-        ),
+        queues,
         PipelineMetrics(registry),
         live_threshold=config.replay_threshold.total_seconds(),
         max_future_skew=config.max_future_skew.total_seconds(),
@@ -110,14 +80,6 @@ def build_pipeline(config: Config, registry: CollectorRegistry) -> Pipeline:
         kpi_info(config)
     )
     return pipeline
-
-
-def window_retention(config: Config) -> float:
-    """Return how long a fact must be kept to be inside any window, with margin."""
-    longest = max(
-        (td.total_seconds() if td else 86400.0 * 1.1) for td in config.window_lengths().values()
-    )
-    return 2 * longest + config.replay_threshold.total_seconds()
 
 
 @dataclass

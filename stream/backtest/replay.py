@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from alerts.snapshot import KpiSample
-from stream.backtest.core import build_stages
 from stream.backtest.sources import Bad
 from stream.config.root import Config
+from stream.core import build_stages
 from stream.events.models import Event
 
 log = logging.getLogger("kpiwatch.backtest")

@@ -8,8 +8,8 @@ from pathlib import Path
 import faust
 import pytest
 
-from stream.app import window_factory, window_retention
 from stream.config.root import Config
+from stream.core import window_factory, window_retention
 from stream.kafka.setup import faust_credentials
 from stream.kpis.windows import SlidingWindow, TodayWindow
 
