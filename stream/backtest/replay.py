@@ -55,7 +55,7 @@ class Replay:
 
     def __init__(self, config: Config, step: float | None = None) -> None:
         self.config = config
-        self.entity, self.queues = build_stages(config)
+        self.entity, self.queues = build_stages(config, config.limits.max_queues)
         # the live cadence unless the caller trades exactness for speed (`--step`)
         self.interval = step or config.worker.evaluation_interval.total_seconds()
         self.counts: Counter[str] = Counter()
