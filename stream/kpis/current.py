@@ -28,20 +28,23 @@ class CurrentState:
         self.open_tickets: dict[str, View] = {}
         self.waiting: dict[str, float] = {}
         self.agents: dict[str, tuple[str, float | None]] = {}  # id → (status, since)
-        self.seen_cp: set[Pair] = set()  # (channel, priority) ever open: keep series at 0
+        self.seen_cp: set[Pair] = set()  # (channel, priority) ever seen: keep series at 0
         self.seen_pt: set[Pair] = set()  # (priority, target)
         self.seen_targets: set[str] = set()
 
     def update(self, v: View, remove: bool) -> None:
         """Forget (`remove`) or record the entity's view."""
         if v.kind == "ticket":
+            if not remove:
+                # series stay at 0 once a ticket with these labels was seen, open or not:
+                # stage 1 may coalesce a ticket opened and solved in one batch into one view
+                self.seen_cp.add((v.channel, v.priority))
+                self.seen_pt.update((v.priority, s.target) for s in v.sla)
+                self.seen_targets.update(s.target for s in v.sla)
             if remove or not v.active:
                 self.open_tickets.pop(v.id, None)
             else:
                 self.open_tickets[v.id] = v
-                self.seen_cp.add((v.channel, v.priority))
-                self.seen_pt.update((v.priority, s.target) for s in v.sla)
-                self.seen_targets.update(s.target for s in v.sla)
         elif v.kind == "call":
             if remove or not v.active or v.since is None:
                 self.waiting.pop(v.id, None)
