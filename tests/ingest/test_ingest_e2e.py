@@ -26,10 +26,6 @@ from tests.support.worker import Topics, WorkerProcess, new_port, sample, write_
 
 pytestmark = pytest.mark.integration
 
-# The day's events reach the worker through three topics in no fixed order; the ticket's
-# reply and solve come 45-50 min after its creation. Declared lateness covers the day, as
-# in tests/integration/scenario.py.
-DAY_CONFIG = {"allowed_lateness": "1h"}
 TWILIO_PATH = "/ingest/twilio/taskrouter"
 
 
@@ -37,7 +33,7 @@ TWILIO_PATH = "/ingest/twilio/taskrouter"
 def ingest(broker: EmbeddedBroker, topics: Topics, tmp_path: Path) -> Iterator[IngestProcess]:
     """Start `kpiwatch ingest` on this test's topics; stopped by PID after the test."""
     port = new_port()
-    extra = {**DAY_CONFIG, "ingest": {**INGEST, "host": "127.0.0.1", "port": port}}
+    extra = {"ingest": {**INGEST, "host": "127.0.0.1", "port": port}}
     cfg = write_config(tmp_path / "ingest.yaml", broker.bootstrap, topics, new_port(), 2, extra)
     service = IngestProcess(cfg, tmp_path / "ingest.log", port)
     try:
@@ -76,7 +72,7 @@ def test_a_scripted_day_of_vendor_payloads_gives_the_hand_computed_kpis(
     broker: EmbeddedBroker,
     topics: Topics,
 ) -> None:
-    worker = start_worker(extra={**DAY_CONFIG, "ingest": INGEST})
+    worker = start_worker(extra={"ingest": INGEST})
     began = time.monotonic()
     answers = [_zendesk(ingest, e) for e in ZENDESK_DAY]
     answers += [_twilio(ingest, p) for p in TASKROUTER_DAY]
