@@ -1,17 +1,24 @@
 """Benchmark: raw Kafka ceiling vs kpiwatch pipeline throughput, and event→metric latency.
 
     python bench/throughput.py --events 100000
+    python bench/throughput.py --events 100000 --profile /tmp/worker.prof  # + cProfile of (b)
 
 Starts the embedded broker, produces synthetic traffic, and prints one table:
 (a) aiokafka getmany + orjson.loads, no processing (the ceiling),
 (b) one kpiwatch worker process, all stages, from ready to fully caught up,
 (c) event→metric latency: produce one event, poll /metrics until it shows.
+
+`--profile FILE` runs the worker under cProfile (KPIWATCH_PROFILE, stream/kafka/profiling.py),
+saves the stats of (b) (start to caught up, plus one dump interval) in FILE and prints the
+top functions; the profiler slows the worker, so (b) is then not a throughput figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import pstats
+import shutil
 import statistics
 import sys
 import tempfile
@@ -19,15 +26,17 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stream.dev.broker import EmbeddedBroker
 from stream.dev.traffic import TrafficModel
+from stream.kafka.profiling import DUMP_EVERY, ENV
 from tests.support.worker import Topics, WorkerProcess, new_port, sample, write_config
 
 
@@ -76,6 +85,26 @@ async def ceiling(bootstrap: str, topics: list[str], n: int) -> float:
     return n / (time.perf_counter() - began)
 
 
+async def wait_committed(bootstrap: str, group: str, topics: list[str], n: int) -> None:
+    """Return once the worker's group has committed `n` source records (stage 1 done).
+
+    Asks the broker, not the worker: scraping /metrics every half second cost the
+    worker a KPI snapshot each time. Offsets are committed every second, so this ends
+    up to a second late (the rate is understated by at most that).
+    """
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await c.start()
+    try:
+        await c.topics()  # metadata, for partitions_for_topic
+        tps = [TopicPartition(t, p) for t in topics for p in c.partitions_for_topic(t) or ()]
+        while True:
+            if sum([await c.committed(tp) or 0 for tp in tps]) >= n:
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await c.stop()
+
+
 def progress(text: str) -> tuple[float, float]:
     """Return (events taken in, views-topic records not yet committed)."""
     from prometheus_client.parser import text_string_to_metric_families
@@ -99,28 +128,37 @@ def run_variant(
     tmp: Path,
     recs: list[tuple[str, bytes, bytes]],
     n_latency: int,
+    profile: Path | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[float, list[float], float, float]:
     """Return (events/s, latencies, seconds to ready, seconds to ready after SIGKILL)."""
     topics = Topics()
     asyncio.run(produce(broker.bootstrap, topics.names, recs))
     port = new_port()
-    cfg = write_config(tmp / f"bench-{topics.tag}.yaml", broker.bootstrap, topics, port, 4)
-    w = WorkerProcess(cfg, tmp / f"data-{topics.tag}", tmp / f"worker-{topics.tag}.log", port)
+    cfg = write_config(tmp / f"bench-{topics.tag}.yaml", broker.bootstrap, topics, port, 4, extra)
+    env = {ENV: str(tmp / "worker.prof")} if profile else None
+    log = tmp / f"worker-{topics.tag}.log"
+    w = WorkerProcess(cfg, tmp / f"data-{topics.tag}", log, port, env)
     began = time.perf_counter()
     w.start()
     ready = time.perf_counter() - began
     t0 = time.perf_counter()
     try:
+        sources = [topics.names[s] for s in ("tickets", "calls", "agents")]
+        asyncio.run(wait_committed(broker.bootstrap, topics.client_id, sources, len(recs)))
         while True:  # every event in, and stage 2 caught up on the views topic
-            taken, lag = progress(w.metrics())
+            taken, lag = progress(httpx.get(f"{w.url}/metrics", timeout=60).text)
             if taken >= len(recs) and lag == 0:
                 break
-            time.sleep(0.5)
+            time.sleep(0.2)
         rate = len(recs) / (time.perf_counter() - t0)
+        if profile:
+            time.sleep(DUMP_EVERY + 1)
+            shutil.copy(tmp / "worker.prof", profile)
         lat = latency(broker.bootstrap, topics.names["calls"], w, n_latency)
         w.kill()  # SIGKILL, then the same worker again: group rejoin + state recovery
         began = time.perf_counter()
-        w.start()
+        w.start(timeout=900)  # a full changelog replay takes minutes on a loaded machine
         restart = time.perf_counter() - began
     finally:
         w.kill()
@@ -131,6 +169,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=50_000)
     ap.add_argument("--latency-samples", type=int, default=50)
+    ap.add_argument("--profile", type=Path, help="save a cProfile of the worker in (b) here")
+    ap.add_argument(
+        "--no-checkpoints", action="store_true", help="worker.checkpoints off (full replay)"
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kpiwatch-bench-"))
     recs = traffic(args.events)
@@ -140,7 +182,10 @@ def main() -> None:
         asyncio.run(produce(broker.bootstrap, topics.names, recs))
         names = [topics.names[s] for s in ("tickets", "calls", "agents")]
         raw = asyncio.run(ceiling(broker.bootstrap, names, len(recs)))
-        rows.append(("one consume path", *run_variant(broker, tmp, recs, args.latency_samples)))
+        extra = {"worker": {"checkpoints": False}} if args.no_checkpoints else None
+        label = "no checkpoints" if args.no_checkpoints else "one consume path"
+        variant = run_variant(broker, tmp, recs, args.latency_samples, args.profile, extra)
+        rows.append((label, *variant))
     print(f"\nkpiwatch bench — {len(recs)} events, 1 worker process, Tansu on loopback\n")
     print("| measure | value |\n|---|---|")
     print(f"| (a) ceiling: aiokafka getmany + orjson.loads | {raw:,.0f} events/s |")
@@ -153,6 +198,11 @@ def main() -> None:
         )
         print(f"| worker start → ready (fresh group) — {label} | {ready:.1f} s |")
         print(f"| SIGKILL → restarted worker ready (state recovered) — {label} | {restart:.1f} s |")
+    if args.profile:
+        print(f"\ncProfile of the worker in (b), in {args.profile} (slowed by the profiler)\n")
+        stats = pstats.Stats(str(args.profile))
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
 
 
 def latency(bootstrap: str, topic: str, w: WorkerProcess, n: int) -> list[float]:

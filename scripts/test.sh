@@ -19,4 +19,5 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-.venv/bin/pytest -q -p no:cacheprovider "$@"
+# two pytest processes (each starts its own embedded broker): the suite halves on 2 cores
+.venv/bin/pytest -q -p no:cacheprovider -n "${KPIWATCH_TEST_PROCESSES:-2}" "$@"

@@ -11,6 +11,7 @@ The map, lowest layer first (a package imports only from the ones above it):
 - `stream.config`: the YAML config models, loader, validation and reload plan.
 - `stream.core`: the KPI core for a config (the stages), built once for the worker and backtest.
 - `stream.metrics`: the Prometheus collector over a KPI snapshot, pipeline counters.
+- `stream.histogram`: a label-less Prometheus histogram fed a batch of values at a time.
 - `stream.backtest`: `kpiwatch backtest`: history through the KPI stages and the rule
   lifecycle on an event-time clock, reports (pure; the command hands it the Kafka reader,
   `stream.kafka.history`).

@@ -40,6 +40,7 @@ from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import Dirty
 
 log = logging.getLogger("kpiwatch.alerting")
+STOP_FLUSH_S = 3.0  # the most shutdown waits for the last alert state write
 
 
 class Alerting:
@@ -85,6 +86,8 @@ class Alerting:
         self._loaded_stat = self._file_stat()  # the file as loaded at start (see watch_file)
         self.catch_up = catch_up  # whether the worker is behind on a backlog (holds notices)
         self.catching_up = True  # as of the last evaluation (none yet: not known to be live)
+        self.stopped = False  # set by `stop`
+        self.kpi_changes = 0  # batches of views applied and rebuilds (the /metrics cache key)
 
     async def start(self) -> None:
         """Create the engine; start its receiver tasks and the silence log."""
@@ -124,13 +127,25 @@ class Alerting:
                 log.exception("could not persist the notification log")
 
     async def stop(self) -> None:
-        """Stop receivers and the silence log (the wiring closes the client it built)."""
+        """Stop notifying, persist alert state and the notification log, close the client."""
+        # at SIGTERM/SIGINT, before faust flushes its producer: a delivery cut short stays
+        # due in the persisted state and is sent after the restart
+        self.stopped = True  # no evaluation enqueues a notification from here on
+        if self.engine is not None:
+            await self.engine.stop()  # flusher and receivers: undelivered notifications stay due
         if self._persister is not None:
             self._persister.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._persister
+            self._persister = None
+        try:
+            await asyncio.wait_for(self.outbox.persist("queues", self.changes()), STOP_FLUSH_S)
+        except Exception as exc:  # the broker is gone: the last changes are lost, not the exit
+            log.warning("could not persist the alert state at shutdown: %r", exc)
         if self.silence_log is not None:
             await self.silence_log.stop()
-        if self.engine is not None:
-            await self.engine.stop()
+        await self.client.aclose()
+        log.info("alerting stopped: alert state persisted, HTTP client closed")
 
     async def _on_dead_letter(self, dl: DeadLetter) -> None:
         text = orjson.dumps(dl.to_dict(), default=str).decode()
@@ -138,6 +153,7 @@ class Alerting:
 
     def kpis_changed(self) -> None:
         """Note a KPI change: the evaluation loop runs early (coalesced)."""
+        self.kpi_changes += 1
         self.changed.set()
 
     def pause(self) -> None:
@@ -147,6 +163,7 @@ class Alerting:
 
     def restore(self, states: list[dict[str, Any]]) -> None:
         """Replace alert state with what the owned partitions hold."""
+        self.kpi_changes += 1  # the queues were rebuilt with them
         if self.engine is None:
             self._pending = states
         else:
@@ -158,7 +175,7 @@ class Alerting:
 
     def evaluate(self) -> list[Dirty]:
         """Evaluate rules on a fresh snapshot; return state records to persist."""
-        if self.engine is None:
+        if self.engine is None or self.stopped:
             return []
         self.catching_up = self.catch_up()
         self.engine.hold_notifications(self.catching_up)

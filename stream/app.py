@@ -12,16 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import faust
 import httpx
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Info,
     disable_created_metrics,
@@ -37,6 +34,7 @@ from stream.exposition import Scraper
 from stream.kafka.app import KafkaSpec, make_app
 from stream.kafka.internals import committed_offsets
 from stream.kafka.outbox import Outbox
+from stream.kafka.probe import BrokerProbe
 from stream.kafka.processor import Processor
 from stream.kafka.setup import (
     bootstrap_of,
@@ -46,12 +44,19 @@ from stream.kafka.setup import (
     silences_topic,
 )
 from stream.kafka.silence_log import SilenceLog
-from stream.kafka.web import Reply, Request, Routes
-from stream.metrics import PipelineMetrics, catching_up_collector, lag_collector
+from stream.kafka.web import Routes
+from stream.metrics import (
+    PipelineMetrics,
+    broker_collector,
+    catching_up_collector,
+    lag_collector,
+    lag_of,
+)
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.catchup import CatchUp
 from stream.web.api import add_alerting
 from stream.web.guard import install_guard
+from stream.web.health import add_health, add_metrics
 from stream.web.routes import add_web
 
 log = logging.getLogger("kpiwatch.app")
@@ -97,6 +102,8 @@ def kafka_spec(
 ) -> KafkaSpec:
     """Return how the worker talks to Kafka for `config`."""
     k = config.kafka
+    data_dir = data_dir or tempfile.mkdtemp(prefix="kpiwatch-")
+    w = config.worker
     return KafkaSpec(
         app_id=k.client_id,
         bootstrap=bootstrap_of(config),
@@ -105,11 +112,14 @@ def kafka_spec(
         views_topic=f"{k.client_id}-views",
         partitions=k.partitions,
         source_partitions=source_partitions,
-        data_dir=data_dir or tempfile.mkdtemp(prefix="kpiwatch-"),
+        data_dir=data_dir,
         web_host=config.http.host,
         web_port=config.http.port,
         broker_credentials=faust_credentials(config),
+        client_kwargs=client_kwargs(config),
         replication_factor=k.replication_factor,
+        checkpoint_dir=str(Path(data_dir) / w.checkpoint_dir) if w.checkpoints else None,
+        checkpoint_interval=w.checkpoint_interval.total_seconds(),
     )
 
 
@@ -137,20 +147,27 @@ def build_service(
         catch_up=catch_up,
     )
     processor = Processor(app, spec, pipeline, listener=alerting, outbox=outbox)
-    registry.register(lag_collector(lambda: consumer_lag(app)))
+    probe = BrokerProbe(spec.bootstrap, client_kwargs(config))
+    lag = lambda: consumer_lag(app, probe.ends)  # noqa: E731
+    registry.register(lag_collector(lag))
+    registry.register(broker_collector(lambda: probe.up))
     registry.register(catching_up_collector(alerting.is_catching_up))
     routes = Routes(app)
-    add_pages(routes, processor, pipeline, registry, alerting.catch_up_status)
+    routes.task(lambda: probe.run(lambda: list(offsets(app))))
+    add_metrics(routes, Scraper(pipeline, registry, lambda: alerting.kpi_changes))
+    add_health(routes, processor, alerting.catch_up_status, probe)
     interval = config.worker.evaluation_interval.total_seconds()
     add_alerting(routes, alerting, lambda: processor.ready, interval)
-    add_web(routes, processor, alerting, lambda: consumer_lag(app))
+    add_web(routes, processor, alerting, lag)
     install_guard(routes, lambda: alerting.config.http.auth_token is not None)
     return Service(app, processor, pipeline, registry)
 
 
-def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
-    """Return highwater − committed offset per consumed partition (empty before assignment)."""
-    return {tp: max(0, hw - done) for tp, (done, hw) in offsets(app).items() if hw is not None}
+def consumer_lag(
+    app: faust.App, ends: dict[tuple[str, int], int] | None = None
+) -> dict[tuple[str, int], int]:
+    """Return end − committed offset per consumed partition (empty before assignment)."""
+    return lag_of(offsets(app), ends or {})
 
 
 def offsets(app: faust.App) -> dict[tuple[str, int], tuple[int, int | None]]:
@@ -173,33 +190,6 @@ def offsets(app: faust.App) -> dict[tuple[str, int], tuple[int, int | None]]:
     except Exception:  # the consumer may not exist yet; lag is best-effort
         return {}
     return out
-
-
-def add_pages(
-    routes: Routes,
-    processor: Processor,
-    pipeline: Pipeline,
-    registry: CollectorRegistry,
-    catch_up: Callable[[], dict[str, Any]] = dict,
-) -> None:
-    """Register /metrics, /healthz and /readyz (which says live or catching up)."""
-
-    scraper = Scraper(pipeline, registry)
-
-    async def metrics(request: Request) -> Reply:
-        return Reply(await scraper.body(), content_type=CONTENT_TYPE_LATEST)
-
-    async def healthz(request: Request) -> Reply:
-        return Reply({"status": "ok"})
-
-    async def readyz(request: Request) -> Reply:
-        ok = processor.ready
-        body = {"ready": ok, "recovered": sorted(processor.recovered), **catch_up()}
-        return Reply(body, 200 if ok else 503)
-
-    routes.add("/metrics", get=metrics)
-    routes.add("/healthz", get=healthz)
-    routes.add("/readyz", get=readyz)
 
 
 def quiet_http_client_logs() -> None:

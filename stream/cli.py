@@ -302,6 +302,16 @@ def config_check(file: Annotated[Path, typer.Argument(help="Config file to valid
         typer.echo(f"{file}: {len(issues)} problem(s)", err=True)
         raise typer.Exit(1)
     typer.echo(f"{file}: ok")
+    worker = load_config(file).worker
+    if not worker.checkpoints:
+        typer.echo("checkpoints: off (a restart replays the whole changelog)")
+        return
+    try:
+        data_dir = load_settings().data_dir
+    except ConfigError:
+        data_dir = Path("$KPIWATCH_DATA_DIR")
+    every = worker.checkpoint_interval.total_seconds()
+    typer.echo(f"checkpoints: {data_dir / worker.checkpoint_dir} (every {every:g} s or longer)")
 
 
 def main() -> None:

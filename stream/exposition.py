@@ -1,6 +1,6 @@
-"""/metrics: the KPI snapshot rendered as Prometheus text, fast and off the event loop.
+"""/metrics: the KPI snapshot rendered as Prometheus text, fast, off the loop, cached.
 
-    body = await scrape(pipeline, registry)     # in the /metrics handler
+    body = await Scraper(pipeline, registry, version).body()     # in the /metrics handler
 
 What touches live state runs on the loop, in slices: the KPI samples, queue by queue
 with a yield every `CHUNK` queues, and one `registry.collect()` of the small
@@ -26,6 +26,7 @@ from stream.pipeline.batch import Pipeline
 
 _go = cast(Callable[[float], str], floatToGoString)  # Go's float format, as the client's
 CHUNK = 10  # queues between two yields to the loop
+KPI_MAX_AGE_S = 1.0  # the oldest KPI text a scrape is served when no views arrived
 _QUANTILE = {"p50": "0.5", "p90": "0.9"}
 _AGENTS = ("kpiwatch_agents", "Agents per queue by current status.", "gauge")
 _CLOCK = (
@@ -124,8 +125,8 @@ class _Collected:
         return self.families
 
 
-def _render(families: list[Metric], snapshot: KpiSnapshot) -> bytes:
-    return generate_latest(_Collected(families)) + render_snapshot(snapshot)
+def _self_metrics(families: list[Metric]) -> bytes:
+    return generate_latest(_Collected(families))
 
 
 async def scrape(pipeline: Pipeline, registry: CollectorRegistry) -> bytes:
@@ -135,32 +136,61 @@ async def scrape(pipeline: Pipeline, registry: CollectorRegistry) -> bytes:
     return await asyncio.to_thread(_render, families, snapshot)
 
 
-class Scraper:
-    """One render at a time: scrapes that arrive while one runs (or within `max_age`
-    seconds of its end, 0 by default) share its body: scrapers cost one render, not N.
+def _render(families: list[Metric], snapshot: KpiSnapshot) -> bytes:
+    return _self_metrics(families) + render_snapshot(snapshot)
 
-    scraper = Scraper(pipeline, registry)
+
+class Scraper:
+    """The /metrics body, its KPI part rendered once per KPI snapshot and cached.
+
+    scraper = Scraper(pipeline, registry, version=lambda: kpi_changes)
     body = await scraper.body()
+
+    The KPI text is reused while `version()` (bumped by every batch of views and every
+    rebuild) is unchanged and it is less than `max_age` seconds old (values that move
+    with time alone, the longest wait, rolling windows, `kpiwatch_kpi_time_seconds`, are
+    then at most that old); otherwise it is rendered again, off the loop, and scrapes
+    that arrive meanwhile share that render. The self-metrics (counters, lag, broker)
+    are small and always current.
     """
 
     def __init__(
-        self, pipeline: Pipeline, registry: CollectorRegistry, max_age: float = 0.0
+        self,
+        pipeline: Pipeline,
+        registry: CollectorRegistry,
+        version: Callable[[], int] = lambda: 0,
+        max_age: float = KPI_MAX_AGE_S,
     ) -> None:
-        self.pipeline, self.registry, self.max_age = pipeline, registry, max_age
-        self._done: tuple[float, bytes] | None = None
+        self.pipeline, self.registry = pipeline, registry
+        self.version, self.max_age = version, max_age
+        self._kpis: tuple[int, float, bytes] | None = None  # version, rendered at, text
         self._running: asyncio.Task[bytes] | None = None
+        self.renders = 0  # KPI renders so far (a test and the benchmark read it)
 
     async def body(self) -> bytes:
-        """Return a body rendered at most `max_age` seconds ago (or render one)."""
-        loop = asyncio.get_running_loop()
-        if self._done is not None and loop.time() - self._done[0] < self.max_age:
-            return self._done[1]
+        """Return the self-metrics, rendered now, and the KPI text of the latest snapshot."""
+        families: list[Any] = list(self.registry.collect())
+        own = await asyncio.to_thread(_self_metrics, families)
+        return own + await self._kpi_text()
+
+    async def _kpi_text(self) -> bytes:
+        now, cached = asyncio.get_running_loop().time(), self._kpis
+        if cached is not None and cached[0] == self.version() and now - cached[1] < self.max_age:
+            return cached[2]
         if self._running is None:
-            self._running = asyncio.ensure_future(scrape(self.pipeline, self.registry))
+            self._running = asyncio.ensure_future(self._render_kpis())
             self._running.add_done_callback(self._finished)
         return await asyncio.shield(self._running)
 
+    async def _render_kpis(self) -> bytes:
+        version, began = self.version(), asyncio.get_running_loop().time()
+        snapshot = await kpi_snapshot(self.pipeline)
+        text = await asyncio.to_thread(render_snapshot, snapshot)
+        # tagged with the version read before: views applied meanwhile make the next
+        # scrape render again
+        self._kpis = (version, began, text)
+        self.renders += 1
+        return text
+
     def _finished(self, task: asyncio.Task[bytes]) -> None:
         self._running = None
-        if not task.cancelled() and task.exception() is None:
-            self._done = (asyncio.get_running_loop().time(), task.result())

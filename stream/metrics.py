@@ -21,6 +21,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from alerts.snapshot import KpiSample, KpiSnapshot
+from stream.histogram import BatchHistogram
 from stream.kpis.catalogue import KPIS, KpiDef, KpiKind
 
 LabelValues = TypeVar("LabelValues", bound=tuple[str, ...])
@@ -132,11 +133,11 @@ class PipelineMetrics:
             tt,
             registry=registry,
         )
-        self.lag = Histogram(
+        self.lag = BatchHistogram(  # one observation per event: counted a batch at a time
             "kpiwatch_event_processing_lag_seconds",
             "Processing time minus event time (occurred_at).",
-            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
-            registry=registry,
+            (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+            registry,
         )
         self.views = Counter(
             "kpiwatch_views_applied", "Entity views applied to queue KPIs.", registry=registry
@@ -177,6 +178,22 @@ class PipelineMetrics:
             counter.labels(*labels).inc(n)
 
 
+def lag_of(
+    offsets: Mapping[tuple[str, int], tuple[int, int | None]],
+    ends: Mapping[tuple[str, int], int],
+) -> dict[tuple[str, int], int]:
+    """Return end − committed per partition from (committed, high-water) and probed ends."""
+    # the end: the larger of the consumer's high-water mark (from its last fetch, frozen
+    # while it cannot fetch) and `ends`, the broker's answer to the last probe (on Tansu
+    # the last batch's base offset + 1: never past the true end)
+    out: dict[tuple[str, int], int] = {}
+    for tp, (done, hw) in offsets.items():
+        end = max(hw if hw is not None else -1, ends.get(tp, -1))
+        if end >= 0:
+            out[tp] = max(0, end - done)
+    return out
+
+
 def lag_collector(lags: Callable[[], dict[tuple[str, int], int]]) -> Collector:
     """Return a collector exposing consumer lag per topic partition."""
 
@@ -184,7 +201,8 @@ def lag_collector(lags: Callable[[], dict[tuple[str, int], int]]) -> Collector:
         def collect(self) -> Iterator[Metric]:
             fam = GaugeMetricFamily(
                 "kpiwatch_consumer_lag_records",
-                "Records not yet consumed (highwater − position).",
+                "Records not yet processed (end offset − committed offset); the end is"
+                " the broker's, asked every 2 s (last known while kpiwatch_broker_up is 0).",
                 labels=["topic", "partition"],
             )
             for (topic, part), n in sorted(lags().items()):
@@ -192,6 +210,21 @@ def lag_collector(lags: Callable[[], dict[tuple[str, int], int]]) -> Collector:
             yield fam
 
     return _Lag()
+
+
+def broker_collector(up: Callable[[], bool]) -> Collector:
+    """Return a collector exposing whether the broker answered the worker's last probe."""
+
+    class _Broker(Collector):
+        def collect(self) -> Iterator[Metric]:
+            fam = GaugeMetricFamily(
+                "kpiwatch_broker_up",
+                "1 if the broker answered the last connectivity probe (every 2 s), else 0.",
+            )
+            fam.add_metric([], 1.0 if up() else 0.0)
+            yield fam
+
+    return _Broker()
 
 
 def catching_up_collector(catching_up: Callable[[], bool]) -> Collector:

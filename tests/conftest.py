@@ -9,7 +9,28 @@ from typing import Any
 import pytest
 
 from stream.dev.broker import EmbeddedBroker
+from tests.support.sink import sink  # noqa: F401 (a fixture, for every test)
 from tests.support.worker import Topics, WorkerProcess, new_port, write_config
+
+# the longest tests (minutes of wall clock, mostly waiting) start first, so the two pytest
+# processes (scripts/test.sh) end together instead of one waiting on the demo at the end
+LONGEST_FIRST = (
+    "tests/integration/test_demo.py",
+    "tests/backtest/test_against_worker.py",
+    "tests/integration/test_kill.py",
+    "tests/integration/test_restart.py",
+    "tests/reference/test_core.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the longest test files first (stable: the rest keep their order)."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::")[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session")

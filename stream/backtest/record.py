@@ -9,6 +9,7 @@ rec.close(end)                                           # spans still open end 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 
 from alerts.config import Rule
 from alerts.lifecycle import AlertState
+from stream.backtest.horizon import tick_at
 
 MAX_POINTS = 1500  # per series: enough for a chart, bounded whatever the period
 HIDDEN_LABELS = frozenset({"alertname", "severity"})
@@ -53,6 +55,24 @@ class Series:
                 self.points[-1] = (self.points[-1][0], value)
             return
         self.points.append((t, value))
+
+    def hold(self, value: float, first: int, last: int, interval: float) -> None:
+        """Add `value` at ticks first..last (tick n at n × interval) as `add` at each would."""
+        if first > last:
+            return
+        self.add(tick_at(first, interval).timestamp(), value)
+        n = first
+        while True:
+            # the ticks inside the last point's bucket change nothing: the same value is
+            # never worse than the point's; find the first tick a bucket after it
+            t0 = self.points[-1][0]
+            k = max(n + 1, math.ceil((t0 + self.bucket) / interval) - 1)
+            while tick_at(k, interval).timestamp() - t0 < self.bucket:
+                k += 1
+            if k > last:
+                return
+            self.points.append((tick_at(k, interval).timestamp(), value))
+            n = k
 
 
 @dataclass
@@ -102,6 +122,23 @@ class Recorder:
         if rec.series is None:
             rec.series = Series(self._bucket, rule.op in (">", ">="))
         rec.series.add(at.timestamp(), value)
+
+    def hold(
+        self,
+        rule: Rule,
+        fp: str,
+        labels: Mapping[str, str],
+        value: float | None,
+        ticks: tuple[int, int, float],
+    ) -> None:
+        """Record an unchanged value at ticks (first, last, interval), as `observe` at each."""
+        first, last, interval = ticks
+        if not self.keep_series or value is None or value != value or first > last:
+            return
+        rec = self._get(rule.name, fp, labels)
+        if rec.series is None:
+            rec.series = Series(self._bucket, rule.op in (">", ">="))
+        rec.series.hold(value, first, last, interval)
 
     def transition(
         self,

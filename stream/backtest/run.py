@@ -19,6 +19,8 @@ from alerts.config import Rule
 from alerts.snapshot import KpiSample
 from stream.backtest import report
 from stream.backtest.core import core_key, warmup_seconds
+from stream.backtest.horizon import NEVER, tick_at
+from stream.backtest.incremental import Incremental
 from stream.backtest.record import Recorder
 from stream.backtest.replay import Replay
 from stream.backtest.simulate import Simulator
@@ -45,6 +47,7 @@ class Plan:
     flap_window: timedelta = timedelta(minutes=15)
     step: timedelta | None = None  # evaluation cadence; None: worker.evaluation_interval
     labels: dict[str, str] = field(default_factory=dict)  # config file names, for the report
+    oracle: bool = False  # every KPI, every rule, every tick: what the incremental path must equal
 
 
 @dataclass
@@ -54,12 +57,14 @@ class _Variant:
     rules: list[Rule]
     recorder: Recorder
     sim: Simulator
+    inc: Incremental
 
 
 def _variant(name: str, config: Config, rules: list[Rule], plan: Plan, series: bool) -> _Variant:
     rec = Recorder(plan.start, plan.end, plan.flap_window, series=series)
     sim = Simulator(rules, config.receivers, config.silences, config.inhibit_rules, rec)
-    return _Variant(name, config, rules, rec, sim)
+    interval = (plan.step or config.worker.evaluation_interval).total_seconds()
+    return _Variant(name, config, rules, rec, sim, Incremental(sim, interval))
 
 
 def _variants(plan: Plan) -> list[_Variant]:
@@ -75,19 +80,25 @@ def _variants(plan: Plan) -> list[_Variant]:
 def _replay(
     config: Config, variants: list[_Variant], plan: Plan, progress: Progress | None
 ) -> Replay:
-    replay = Replay(config, plan.step.total_seconds() if plan.step else None)
+    rules = None if plan.oracle else [r for v in variants for r in v.rules]
+    replay = Replay(config, plan.step.total_seconds() if plan.step else None, rules)
     start, end = plan.start.timestamp(), plan.end.timestamp()
     since = start - warmup_seconds(config)
     # sort history within this much event time (allowed_lateness is retired; the windows
     # take any order, this only bounds the replay's own reordering buffer)
     reorder = config.replay_threshold.total_seconds()
 
-    def on_tick(at: datetime, samples: list[KpiSample]) -> None:
+    def on_tick(n: int, fresh: dict[str, list[KpiSample]]) -> float:
+        if not plan.oracle:
+            return min(v.inc.step(n, fresh) for v in variants)
         by_kpi: dict[str, list[KpiSample]] = defaultdict(list)
-        for s in samples:
-            by_kpi[s.kpi].append(s)
+        for samples in fresh.values():
+            for s in samples:
+                by_kpi[s.kpi].append(s)
+        at = tick_at(n, replay.interval)
         for v in variants:
             v.sim.step(at, by_kpi)
+        return NEVER
 
     def moved(t: float) -> None:
         if progress is not None:
@@ -95,6 +106,7 @@ def _replay(
 
     replay.run(in_time_order(plan.records(since), reorder), start, end, on_tick, moved)
     for v in variants:
+        v.inc.finish(replay.last_n)
         v.recorder.close(plan.end)
     return replay
 
@@ -130,6 +142,7 @@ def backtest(plan: Plan, progress: Progress | None = None) -> dict[str, Any]:
                 "first": [{"origin": b.origin, "reason": b.reason} for b in main.bad.first],
             },
             "seconds": round(time.monotonic() - began, 3),
+            "ticks": {"total": main.last_n - main.first_n + 1, "evaluated": main.ticks},
             "replays": len(replays),
         },
         "rules": report.rules_report(cand.rules, cand.recorder, names, queue),

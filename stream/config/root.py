@@ -118,6 +118,11 @@ class Worker(Strict):
     # concluded tickets and calls are forgotten this long (event time) after their last
     # event; a ticket reopened later than this starts afresh. Open tickets are kept.
     retention: PositiveDuration = timedelta(days=7)
+    # table checkpoints, so a restarted worker replays only the changelog written since;
+    # a relative dir is under the data dir ($KPIWATCH_DATA_DIR); off: replay it all
+    checkpoints: bool = True
+    checkpoint_dir: Path = Path("checkpoints")
+    checkpoint_interval: PositiveDuration = timedelta(seconds=10)
 
 
 def _check_windows(windows: tuple[str, ...]) -> tuple[str, ...]:

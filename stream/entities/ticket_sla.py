@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stream.entities.views import Fact, SlaView
-from stream.sla.policy import Pause, SlaPolicy, target_state
+from stream.sla.policy import Pause, SlaPolicy, clock
 
 CLOSED = frozenset({"solved", "closed"})
 SLA_FACT = "sla:"  # fact name prefix; value 1.0 = met, 0.0 = breached
@@ -48,7 +48,10 @@ def pauses(history: Sequence[tuple[float, str]], pause_on: frozenset[str]) -> li
 
 
 def _first_agent_reply(t: SlaInput) -> float | None:
-    return next((ts for ts, author, _ in t.replies if author == "agent"), None)
+    for ts, author, _ in t.replies:
+        if author == "agent":
+            return ts
+    return None
 
 
 def next_response_cycles(t: SlaInput) -> list[tuple[float, float | None]]:
@@ -89,21 +92,20 @@ def sla_of(t: SlaInput, policy: SlaPolicy, now: float) -> tuple[tuple[SlaView, .
     views: list[SlaView] = []
     facts: list[Fact] = []
     horizon = policy.at_risk.total_seconds()
+    calendar = policy.calendar
     paused = pauses(t.history, policy.pause_on)
-    # solved time stops the resolution clock, so a reopened ticket resumes where it was
-    resolution_paused = pauses(t.history, policy.pause_on | CLOSED)
-    for name in ("first_response", "next_response", "resolution"):
-        duration = policy.target(name)
-        if duration is None:
-            continue
-        ps = resolution_paused if name == "resolution" else paused
+    for name, duration in policy.targets_us:
+        ps = paused
+        if name == "resolution":
+            # solved time stops the resolution clock, so a reopened ticket resumes where it was
+            ps = pauses(t.history, policy.pause_on | CLOSED)
         st = None
         for start, met in _cycles(t, name):
-            st = target_state(policy.calendar, name, start, duration, ps, met, now)
-            if st.met_at is not None and not st.breached:
-                facts.append((SLA_FACT + name, st.met_at, 1.0))
-            elif st.due_at is not None:
-                facts.append((SLA_FACT + name, st.due_at, 0.0))
+            st = due, _, met_at, breached = clock(calendar, start, duration, ps, met, now)
+            if met_at is not None and not breached:
+                facts.append((SLA_FACT + name, met_at, 1.0))
+            elif due is not None:
+                facts.append((SLA_FACT + name, due, 0.0))
         if st is not None:
-            views.append(SlaView(name, st.due_at, st.remaining_paused, st.met_at, horizon))
+            views.append(SlaView(name, st[0], st[1], st[2], horizon))
     return tuple(views), facts

@@ -15,6 +15,8 @@ from stream.entities.views import Fact, SlaView, View
 from stream.sla.policy import SlaPolicy, active_seconds, match_policy
 
 _LISTS = ("changes", "replies", "reopens", "surveys")
+SLA_MEMO = 4096
+"""Tickets whose last SLA clocks are kept to reuse (bounded: not a cost per ticket)."""
 
 
 def _push(items: list[Any] | None, value: Any) -> list[Any]:
@@ -151,10 +153,41 @@ class TicketKind:
 
     def __init__(self, policies: Sequence[SlaPolicy] = ()) -> None:
         self.policies = tuple(policies)
+        self.memo: dict[str, tuple[tuple[Any, ...], tuple[SlaView, ...], list[Fact]]] = {}
+
+    def _sla(
+        self, ticket_id: str, t: TicketFold, solved: float | None, policy: SlaPolicy, now: float
+    ) -> tuple[tuple[SlaView, ...], list[Fact]]:
+        """Return `sla_of` the ticket, reused while its inputs stay the same.
+
+        Most ticket events (assigned, escalated, a private note, a survey) leave the
+        SLA inputs as they were. `now` is not part of them: it is the ticket's newest
+        event time, after every time the clocks read, so it changes no due instant.
+        """
+        assert t.created is not None
+        key = (policy, t.created, solved, tuple(t.changes or ()), tuple(t.replies or ()))
+        hit = self.memo.pop(ticket_id, None)
+        if hit is not None and hit[0] == key:
+            self.memo[ticket_id] = hit  # the newest used: evicted last
+            return hit[1], hit[2]
+        inp = SlaInput(t.created, _history(t), t.replies or (), solved)
+        sla, facts = sla_of(inp, policy, now)
+        self.memo[ticket_id] = (key, sla, facts)
+        if len(self.memo) > SLA_MEMO:
+            del self.memo[next(iter(self.memo))]
+        return sla, facts
 
     def fold(self, dumped: Any = None) -> TicketFold:
         """Return an empty fold, or the one `dump` produced."""
         return TicketFold() if dumped is None else TicketFold.load(dumped)
+
+    def queues(self, state: EntityState, ticket_id: str) -> tuple[str, ...]:
+        """Return the queue of its view: `views` without deriving it."""
+        t = state.cur
+        assert isinstance(t, TicketFold)
+        if t.created is None:
+            return (t.survey_queue,) if t.surveys and t.survey_queue else ()
+        return (t.queue,)
 
     def views(self, state: EntityState, ticket_id: str) -> list[View]:
         """Return the ticket's view of its current queue.
@@ -176,8 +209,7 @@ class TicketKind:
         sla: tuple[SlaView, ...] = ()
         if policy is not None:
             solved = t.solved if t.status in CLOSED else None
-            inp = SlaInput(t.created, _history(t), t.replies or (), solved)
-            sla, sla_facts = sla_of(inp, policy, state.last_ts)
+            sla, sla_facts = self._sla(ticket_id, t, solved, policy, state.last_ts)
             facts.extend(sla_facts)
         return [
             View(

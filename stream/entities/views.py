@@ -13,13 +13,17 @@ resolution s), `fcr` (1/0), `reopened`, `escalated`, `csat`/`nps`/`ces` (score),
 `occ_busy`/`occ_available` (at = start, value = seconds). A fact may lie after
 the entity's newest event (a breach at its due instant, a call's AHT at
 ended + wrapup_timeout): stage 2 holds it until its clock reaches it.
+
+On the wire a view is a msgpack array (msgspec, trailing defaults left out);
+`View.decode` still reads the JSON arrays earlier versions wrote to the views
+topic and the queues changelog.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from sys import intern
 
+import msgspec
 import orjson
 
 Fact = tuple[str, float, float]
@@ -28,8 +32,7 @@ SOURCE: dict[str, str] = {"ticket": "tickets", "call": "calls", "agent": "agents
 """The input stream each view kind is derived from (surveys ride with their entity)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SlaView:
+class SlaView(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """An SLA target's clock, now-independent.
 
     `due_at` is the instant it breaches if nothing happens (None while the clock
@@ -44,8 +47,7 @@ class SlaView:
     horizon: float  # the policy's at_risk, seconds
 
 
-@dataclass(frozen=True, slots=True)
-class View:
+class View(msgspec.Struct, frozen=True, array_like=True, omit_defaults=True, gc=False):
     """The contribution of one entity to one queue."""
 
     kind: str  # "ticket" | "call" | "agent"
@@ -59,7 +61,7 @@ class View:
     since: float | None = None  # call: queued at
     status: str = ""  # agent status
     sla: tuple[SlaView, ...] = ()
-    facts: tuple[Fact, ...] = field(default_factory=tuple)
+    facts: tuple[Fact, ...] = ()
     gone: bool = False  # tombstone: the entity left this queue
 
     @property
@@ -68,60 +70,42 @@ class View:
         return f"{self.queue}\x1f{self.kind}\x1f{self.id}"
 
     def encode(self) -> bytes:
-        """Serialise compactly (a JSON array)."""
-        return orjson.dumps(
-            [
-                self.kind,
-                self.id,
-                self.queue,
-                self.version,
-                self.t,
-                self.channel,
-                self.priority,
-                self.active,
-                self.since,
-                self.status,
-                [[s.target, s.due_at, s.remaining, s.met_at, s.horizon] for s in self.sla],
-                self.facts,
-                self.gone,
-            ]
-        )
+        """Serialise compactly (a msgpack array)."""
+        return _ENCODE(self)
 
     @classmethod
     def decode(cls, raw: bytes) -> View:
-        """Parse what `encode` produced."""
-        (
-            kind,
-            id_,
-            queue,
-            version,
-            t,
-            channel,
-            priority,
-            active,
-            since,
-            status,
-            sla,
-            facts,
-            gone,
-        ) = orjson.loads(raw)
-        # stage 2 holds a view per entity: share the few names (queue, channel, fact …)
-        return cls(
-            intern(kind),
-            id_,
-            intern(queue),
-            version,
-            t,
-            intern(channel),
-            intern(priority),
-            active,
-            since,
-            intern(status),
-            tuple([SlaView(intern(s[0]), s[1], s[2], s[3], s[4]) for s in sla]),
-            tuple([(intern(f[0]), f[1], f[2]) for f in facts]),
-            gone,
-        )
+        """Parse what `encode` produced, or the JSON array of earlier versions."""
+        if raw[:1] == b"[":
+            return _decode_json(raw)
+        return _DECODE(raw)
 
     def tombstone(self, version: int, t: float) -> View:
         """Return the record that removes this entity from this queue."""
         return View(self.kind, self.id, self.queue, version, t, gone=True)
+
+
+_ENCODE = msgspec.msgpack.Encoder().encode
+_DECODE = msgspec.msgpack.Decoder(View).decode
+
+
+def _decode_json(raw: bytes) -> View:
+    """Parse a view as versions before msgpack wrote it (a JSON array)."""
+    kind, id_, queue, version, t, channel, priority, active, since, status, sla, facts, gone = (
+        orjson.loads(raw)
+    )
+    return View(
+        intern(kind),
+        id_,
+        intern(queue),
+        version,
+        t,
+        intern(channel),
+        intern(priority),
+        active,
+        since,
+        intern(status),
+        tuple([SlaView(intern(s[0]), s[1], s[2], s[3], s[4]) for s in sla]),
+        tuple([(intern(f[0]), f[1], f[2]) for f in facts]),
+        gone,
+    )

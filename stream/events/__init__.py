@@ -1,1 +1,1 @@
-"""Input events (SPEC §1): `models` are the pydantic models, `decoding` turns bytes into one."""
+"""Input events (SPEC §1): `models` the structs, `decoding` bytes → one, `validation` why not."""

@@ -1,33 +1,23 @@
-"""Input event models (SPEC §1): a discriminated union on `type`, strict.
+"""Input events (SPEC §1): frozen msgspec structs, one per `type`, tagged on `type`.
 
-    TicketCreated.model_validate({"type": "ticket.created", ...})
+    ev = msgspec.json.Decoder(Event).decode(raw)  # see stream/events/decoding.py
+    ev.type, ev.entity_id, ev.ts                  # "call.queued", "C-1", 1772439330.25
 
-Decoding raw records into these models lives in `stream/events/decoding.py`.
-
-Bounds (issue 11 §4): `occurred_at` on or after 2000-01-01 (the future is bounded by
-`max_future_skew`, checked against the worker's clock); ids and names 1–128 chars; at
-most 50 `tags` of ≤ 128 chars and 100 agent `queues`. Unknown extra fields are ignored
-(producers may add fields before kpiwatch knows them), within the decoder's bound on
-the whole record (`MAX_EVENT_BYTES`).
+Bounds (issue 11 §4): `occurred_at` carries an offset and is on or after 2000-01-01
+(the future is bounded by `max_future_skew`, checked against the worker's clock); ids
+and names 1–128 chars; at most 50 `tags` of ≤ 128 chars and 100 agent `queues`.
+Unknown extra fields are ignored (producers may add fields before kpiwatch knows
+them), within the decoder's bound on the whole record (`MAX_EVENT_BYTES`). The same
+rules, worded for dead letters, are the pydantic models in `validation.py`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, ClassVar, Literal, get_args
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from msgspec import Meta, Struct, field
+from msgspec.structs import force_setattr
 
 __all__ = [
     "EVENT_TYPES",
@@ -53,59 +43,48 @@ Priority = Literal["low", "normal", "high", "urgent"]
 TicketStatus = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
 AgentStatus = Literal["available", "busy", "after_call_work", "away", "offline"]
 SurveyKind = Literal["csat", "nps", "ces"]
-Name = Annotated[str, Field(min_length=1, max_length=128)]
 
 SCORE_RANGES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
-
-
-def _rfc3339_shape(value: Any) -> Any:
-    # pydantic also takes "1700000000" as a datetime; RFC 3339 needs YYYY-MM-DDThh:mm:ss.
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "Tt ":
-        return value
-    raise PydanticCustomError("rfc3339", "must be an RFC 3339 timestamp with offset")
-
-
 #: No event happened before this: earlier times are unset clocks (1970) or defaults (year 1).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-#: Bounds on lists, so one record cannot carry 100 kB of tags into state and views.
+_EARLIEST_TS = EARLIEST.timestamp()
+#: Bounds on lists and names, so one record cannot carry 100 kB into state and views.
+MAX_NAME = 128
 MAX_TAGS = 50
 MAX_AGENT_QUEUES = 100
 
-
-def _not_before_2000(value: datetime) -> datetime:
-    if value < EARLIEST:
-        raise PydanticCustomError(
-            "too_old",
-            "{value} is before 2000-01-01, the earliest event time kpiwatch accepts "
-            "(an unset clock or a default value?)",
-            {"value": value.isoformat()},
-        )
-    return value
+Name = Annotated[str, Meta(min_length=1, max_length=MAX_NAME)]
+Tag = Annotated[str, Meta(max_length=MAX_NAME)]
+Timestamp = Annotated[datetime, Meta(tz=True)]
 
 
-# Lax after the shape check: the before-validator hands a Python str to the datetime parser.
-Timestamp = Annotated[
-    AwareDatetime,
-    BeforeValidator(_rfc3339_shape),
-    AfterValidator(_not_before_2000),
-    Field(strict=False),
-]
-Tag = Annotated[str, Field(max_length=128)]
-
-
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
+class _Event(Struct, frozen=True, kw_only=True, gc=False, tag_field="type"):
+    type: ClassVar[str]
 
     event_id: Name
     occurred_at: Timestamp
+    #: Event time as epoch seconds, computed once. A record's own field of this name
+    #: is overwritten (msgspec has no decode-only-never field; the name keeps it rare).
+    ts: float = field(default=0.0, name="kpiwatch.ts")
 
-    @property  # not cached: on 3.11 cached_property's lock costs more than timestamp()
-    def ts(self) -> float:
-        """Event time as epoch seconds."""
-        return self.occurred_at.timestamp()
+    def __post_init__(self) -> None:
+        ts = self.occurred_at.timestamp()
+        if ts < _EARLIEST_TS:
+            raise ValueError("occurred_at is before 2000-01-01")
+        force_setattr(self, "ts", ts)
+
+    @property
+    def entity_id(self) -> str:
+        """Key of the entity this event belongs to."""
+        raise NotImplementedError
+
+    @property
+    def stream(self) -> str:
+        """Logical stream this event belongs on."""
+        raise NotImplementedError
 
 
-class _TicketEvent(_Event):
+class _TicketEvent(_Event, frozen=True, kw_only=True, gc=False):
     ticket_id: Name
 
     @property
@@ -119,7 +98,7 @@ class _TicketEvent(_Event):
         return "tickets"
 
 
-class _CallEvent(_Event):
+class _CallEvent(_Event, frozen=True, kw_only=True, gc=False):
     call_id: Name
 
     @property
@@ -133,103 +112,92 @@ class _CallEvent(_Event):
         return "calls"
 
 
-class TicketCreated(_TicketEvent):
-    type: Literal["ticket.created"]
+class TicketCreated(_TicketEvent, tag="ticket.created", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "ticket.created"
     queue: Name
     channel: Channel
     priority: Priority
     customer_id: Name | None = None
-    tags: Annotated[tuple[Tag, ...], Field(max_length=MAX_TAGS)] = ()
+    tags: Annotated[tuple[Tag, ...], Meta(max_length=MAX_TAGS)] = ()
 
 
-class TicketAssigned(_TicketEvent):
-    type: Literal["ticket.assigned"]
+class TicketAssigned(_TicketEvent, tag="ticket.assigned", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "ticket.assigned"
     agent_id: Name
     team: Name | None = None
 
 
-class TicketReplied(_TicketEvent):
-    type: Literal["ticket.replied"]
+class TicketReplied(_TicketEvent, tag="ticket.replied", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "ticket.replied"
     author: Literal["agent", "customer"]
     public: bool = True
 
 
-class TicketStatusChanged(_TicketEvent):
-    type: Literal["ticket.status_changed"]
+class TicketStatusChanged(
+    _TicketEvent, tag="ticket.status_changed", frozen=True, kw_only=True, gc=False
+):
+    type: ClassVar[str] = "ticket.status_changed"
     status: TicketStatus
 
 
-class TicketUpdated(_TicketEvent):
-    type: Literal["ticket.updated"]
+class TicketUpdated(_TicketEvent, tag="ticket.updated", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "ticket.updated"
     queue: Name | None = None
     priority: Priority | None = None
     channel: Channel | None = None
 
-    @model_validator(mode="after")
-    def _changes_something(self) -> TicketUpdated:
+    def __post_init__(self) -> None:
         if self.queue is None and self.priority is None and self.channel is None:
-            raise PydanticCustomError(
-                "empty_update", "must carry at least one of queue, priority, channel"
-            )
-        return self
+            raise ValueError("must carry at least one of queue, priority, channel")
+        super().__post_init__()
 
 
-class TicketEscalated(_TicketEvent):
-    type: Literal["ticket.escalated"]
+class TicketEscalated(_TicketEvent, tag="ticket.escalated", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "ticket.escalated"
     level: int | None = None
 
 
-class CallQueued(_CallEvent):
-    type: Literal["call.queued"]
+class CallQueued(_CallEvent, tag="call.queued", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "call.queued"
     queue: Name
     customer_id: Name | None = None
 
 
-class CallAnswered(_CallEvent):
-    type: Literal["call.answered"]
+class CallAnswered(_CallEvent, tag="call.answered", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "call.answered"
     agent_id: Name
 
 
-class CallAbandoned(_CallEvent):
-    type: Literal["call.abandoned"]
+class CallAbandoned(_CallEvent, tag="call.abandoned", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "call.abandoned"
 
 
-class CallEnded(_CallEvent):
-    type: Literal["call.ended"]
-    hold_seconds: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+class CallEnded(_CallEvent, tag="call.ended", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "call.ended"
+    hold_seconds: Annotated[float, Meta(ge=0)] | None = None  # JSON has no inf or NaN
 
 
-class CallWrapupCompleted(_CallEvent):
-    type: Literal["call.wrapup_completed"]
+class CallWrapupCompleted(
+    _CallEvent, tag="call.wrapup_completed", frozen=True, kw_only=True, gc=False
+):
+    type: ClassVar[str] = "call.wrapup_completed"
 
 
-class SurveyResponded(_Event):
-    type: Literal["survey.responded"]
+class SurveyResponded(_Event, tag="survey.responded", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "survey.responded"
     ticket_id: Name | None = None
     call_id: Name | None = None
     survey: SurveyKind
     score: int
     queue: Name | None = None
 
-    @field_validator("score")
-    @classmethod
-    def _score_in_range(cls, score: int, info: ValidationInfo) -> int:
-        kind = info.data.get("survey")
-        if kind is not None:
-            low, high = SCORE_RANGES[kind]
-            if not low <= score <= high:
-                raise PydanticCustomError(
-                    "score_range",
-                    "{kind} score must be {low}–{high}, got {score}",
-                    {"kind": kind, "low": low, "high": high, "score": score},
-                )
-        return score
-
-    @model_validator(mode="after")
-    def _one_subject(self) -> SurveyResponded:
+    def __post_init__(self) -> None:
+        low, high = SCORE_RANGES[self.survey]
+        if not low <= self.score <= high:
+            raise ValueError(f"{self.survey} score must be {low}–{high}, got {self.score}")
         if (self.ticket_id is None) == (self.call_id is None):
-            raise PydanticCustomError("survey_subject", "needs exactly one of ticket_id, call_id")
-        return self
+            raise ValueError("needs exactly one of ticket_id, call_id")
+        super().__post_init__()
 
     @property
     def entity_id(self) -> str:
@@ -242,11 +210,11 @@ class SurveyResponded(_Event):
         return "tickets" if self.ticket_id is not None else "calls"
 
 
-class AgentStatusChanged(_Event):
-    type: Literal["agent.status_changed"]
+class AgentStatusChanged(_Event, tag="agent.status_changed", frozen=True, kw_only=True, gc=False):
+    type: ClassVar[str] = "agent.status_changed"
     agent_id: Name
     status: AgentStatus
-    queues: Annotated[tuple[Name, ...], Field(max_length=MAX_AGENT_QUEUES)] = ()
+    queues: Annotated[tuple[Name, ...], Meta(max_length=MAX_AGENT_QUEUES)] = ()
 
     @property
     def entity_id(self) -> str:
@@ -275,7 +243,5 @@ Event = (
     | AgentStatusChanged
 )
 
-EVENT_TYPES: frozenset[str] = frozenset(
-    get_args(model.model_fields["type"].annotation)[0] for model in get_args(Event)
-)
+EVENT_TYPES: frozenset[str] = frozenset(model.type for model in get_args(Event))
 STREAMS = ("tickets", "calls", "agents")

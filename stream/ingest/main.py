@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from alerts.redaction import install_log_redaction
 from stream.config.root import Config
 from stream.ingest.delivery import DeliveryError, Outgoing
 from stream.ingest.metrics import IngestMetrics
@@ -51,6 +52,7 @@ async def serve(config: Config) -> None:
     from stream.kafka.ingest_producer import IngestProducer
     from stream.kafka.setup import bootstrap_of, client_kwargs, ensure_topics
 
+    install_log_redaction()  # secrets, URL userinfo and query strings never reach a log line
     await ensure_topics(config, wait_s=config.worker.startup_wait.total_seconds())
     producer = IngestProducer(
         bootstrap_of(config), f"{config.kafka.client_id}-ingest", **client_kwargs(config)

@@ -1,7 +1,9 @@
 """Everything that talks to Kafka through faust or aiokafka (and nothing else does).
 
 `app` builds the faust app, `processor` binds the pure pipeline to its topics and
-tables, `writer` sends what it produces (confirmed), `outbox` carries the alerting
+tables, `writer` sends what it produces (confirmed), `state_store` is the
+tables' memory store that starts from and keeps checkpoints (`checkpoint`: the
+files), so a restart replays only the changelog tail, `outbox` carries the alerting
 side's writes to it, `web` registers routes and tasks (handlers see only its
 `Request`/`Reply`, no faust type), `producer` serves tools (raising `ProducerError`,
 not aiokafka's errors),

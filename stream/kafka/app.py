@@ -6,14 +6,16 @@ app = make_app(KafkaSpec(app_id="kpiwatch", bootstrap="localhost:9092", ...))
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import faust
 from faust.types import TP
 
 from stream.kafka import internals
+from stream.kafka.state_store import CheckpointStore, MarkerReader
 
 
 @dataclass(frozen=True)
@@ -34,23 +36,42 @@ class KafkaSpec:
     batch_max: int = 2000
     batch_within: float = 0.01
     broker_credentials: Any = None
+    client_kwargs: dict[str, Any] = field(default_factory=dict)  # aiokafka security settings
     replication_factor: int = 1  # of the views topic and the changelogs
+    checkpoint_dir: str | None = None  # table checkpoints; None: full changelog replay
+    checkpoint_interval: float = 30.0  # seconds between checkpoints of changed partitions
 
 
 class StateTable(faust.Table[bytes, bytes]):
-    """A raw-bytes table that tells its owner when recovery has finished."""
+    """A raw-bytes table in a checkpointed memory store that reports finished recoveries."""
 
     def __init__(
-        self, app: faust.App, *, on_recovered: Callable[[StateTable], None], **kwargs: Any
+        self,
+        app: faust.App,
+        *,
+        on_recovered: Callable[[StateTable], Awaitable[None]],
+        checkpoint_dir: str | None = None,
+        read_markers: MarkerReader | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(app, key_type=bytes, value_type=bytes, **kwargs)
         # faust derives serializers from the types ("json"); state is raw bytes we encode
         self.key_serializer = self.value_serializer = "raw"
         self.on_recovered = on_recovered
+        internals.use_store(self, CheckpointStore)
+        self.store.directory = Path(checkpoint_dir) if checkpoint_dir else None
+        self.store.read_markers = read_markers
+
+    @property
+    def store(self) -> CheckpointStore:
+        """Return the table's store."""
+        store = self.data
+        assert isinstance(store, CheckpointStore)
+        return store
 
     async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
         await super().on_recovery_completed(active_tps, standby_tps)
-        self.on_recovered(self)
+        await self.on_recovered(self)
 
 
 def make_app(spec: KafkaSpec) -> faust.App:
@@ -73,6 +94,9 @@ def make_app(spec: KafkaSpec) -> faust.App:
         # static membership (KIP-345): a restarted worker with the same id skips a rebalance
         consumer_group_instance_id=os.environ.get("KPIWATCH_INSTANCE_ID") or None,
         consumer_auto_offset_reset="earliest",
+        # a checkpoint past the log end (a broker that lost its data) is the store's to
+        # report (CheckpointMismatch, which deletes it), not a crash loop on every start
+        recovery_consistency_check=False,
         producer_max_batch_size=spec.producer_max_batch_size,
         producer_linger=0.002,
         stream_buffer_maxsize=max(8192, 2 * spec.batch_max),

@@ -11,28 +11,47 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Mapping
-from typing import Any
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import IllegalStateError
 from faust.stores.memory import Store as MemoryStore
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP
 from faust.utils.functional import consecutive_numbers
+from mode.utils.futures import notify
 
 FETCH_MAX_WAIT_MS = 100
+KNOWN_PARTITIONS_MAX = 100_000  # remembered key → partition choices per topic
+_KNOWN_PARTITIONS: dict[tuple[str, tuple[int, ...]], dict[bytes, int]] = {}
+YIELD_EVERY = 100  # changelog records delivered between two yields to the event loop
+QUEUED_BATCHES = 8  # per agent queue: fetched batches waiting for the agent
+BACKPRESSURE_POLL = 0.002  # seconds between looks at a full agent queue
 CommittedOffsets = Mapping[TP, int | None]
 
 
+class RawBatch(NamedTuple):
+    """Records of one source partition from one fetch, as aiokafka returned them."""
+
+    tp: TP
+    records: list[Any]  # aiokafka ConsumerRecords: topic, partition, offset, key, value
+
+
 class FastConsumer(driver.Consumer):
-    """faust's aiokafka consumer with an exact fetch loop.
+    """faust's aiokafka consumer with an exact fetch loop that delivers whole batches.
 
     faust's `Consumer._drain_messages` wraps each record's delivery in
     `wait_first(callback, suspend_flow.wait())` (~40 % of its per-record cost,
-    MEASURED.md), and a batch fetched before a rebalance keeps being delivered
+    MEASURED.md), then builds a Message, an Event and a schema decode per record,
+    and a batch fetched before a rebalance keeps being delivered
     after it: the stale offsets raise the read offset, the re-fetched records
     below it are skipped and the range in between is marked as a gap (acked).
-    Here each batch belongs to an epoch (bumped by every stop or resumption of
+    Here the records of a source partition in one fetch go to their agent's queue
+    as one `RawBatch` of aiokafka records (`raw_queue`), acked by offset (`ack`);
+    changelog records still go through faust's conductor (table recovery).
+    Each batch belongs to an epoch (bumped by every stop or resumption of
     the flow and every seek); a batch whose epoch has passed is dropped, and the
     fetch position is put back where delivery stopped. Source records are held
     from the seek to committed offsets until the flow resumes: faust clears the
@@ -49,6 +68,7 @@ class FastConsumer(driver.Consumer):
         self._kpi_seeking = False  # faust is seeking to committed offsets
         self._kpi_next: dict[TP, int] = {}  # next offset to deliver, per source partition
         self._kpi_floor: dict[TP, int] = {}  # first offset of a partition since its last seek
+        self._kpi_sinks: dict[str, Any] = {}  # source topic → its agent's queue (`raw_queue`)
 
     def stop_flow(self) -> None:
         self._kpi_epoch += 1
@@ -137,52 +157,22 @@ class FastConsumer(driver.Consumer):
         return int(run[-1]) + 1
 
     async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - exercised e2e
-        callback, getmany = self.callback, self.getmany
         consumer_stopped, fetcher_stopped = self._stopped.is_set, fetcher._stopped.is_set
-        read_offset = self._read_offset
-        acks_enabled_for = self.app.topics.acks_enabled_for
-        nxt, floor = self._kpi_next, self._kpi_floor
-        since_yield = 0
         try:
             while not (consumer_stopped() or fetcher_stopped()):
                 await asyncio.sleep(0)
                 if self.should_stop:
                     break
                 epoch = self._kpi_epoch
-                undelivered: dict[TP, int] = {}
-                async for tp, message in getmany(timeout=1.0):
-                    since_yield += 1
-                    if since_yield > 100:  # let the agents run, as faust's loop does
-                        since_yield = 0
-                        await asyncio.sleep(0)
-                    offset = message.offset
-                    if not acks_enabled_for(message.topic):
-                        # changelogs: faust's own rule (recovery seeks set read_offset). Never
-                        # dropped by epoch: no rewind would fetch them again, and recovery
-                        # would wait for them forever ("No event received for active tp").
-                        r_offset = read_offset[tp]
-                        if r_offset is not None and offset < r_offset:
-                            continue
-                        await callback(message)
-                        read_offset[tp] = offset
-                        continue
-                    if self._kpi_epoch != epoch:
-                        undelivered.setdefault(tp, offset)
-                        continue
-                    await self._maybe_commit()
-                    if self._kpi_epoch != epoch or not self._kpi_open:
-                        undelivered.setdefault(tp, offset)
-                        continue
-                    want = nxt.get(tp)
-                    if want is not None and offset < want:
-                        continue  # delivered already in this epoch
-                    if want is not None and offset > want:
-                        await self._add_gap(tp, want, offset - 1)  # absent offsets
-                    floor.setdefault(tp, offset)
-                    await callback(message)
-                    if self._kpi_epoch == epoch:  # else a seek has set the position
-                        nxt[tp] = offset + 1
-                await self._rewind(undelivered)
+                # faust's `getmany` minus its per-record Message for the source topics
+                records, active = await self._wait_next_records(1.0)
+                if records is None or self.should_stop:
+                    continue
+                if not self.flow_active:
+                    with contextlib.suppress(Exception):  # as faust's getmany: logged there
+                        await self.perform_seek()
+                    continue
+                await self._deliver(records, active, epoch)
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:
                 return
@@ -191,6 +181,99 @@ class FastConsumer(driver.Consumer):
             if self.transport.app.should_stop:
                 return
             raise
+
+    async def _deliver(self, records: Mapping[TP, list[Any]], active: Any, epoch: int) -> None:
+        """Hand one fetch to the agents: a `RawBatch` per source partition, changelogs singly."""
+        generation = self.app.consumer_generation_id
+        acks_enabled_for, buffered = self.app.topics.acks_enabled_for, self._buffered_partitions
+        undelivered: dict[TP, int] = {}
+        for tp, recs in records.items():
+            if not self.flow_active or self.app.consumer_generation_id != generation:
+                break  # faust's rule: a rebalance seeks to the committed offsets anyway
+            if not recs or (active is not None and tp not in active and tp not in buffered):
+                continue
+            if not acks_enabled_for(tp.topic):
+                await self._deliver_changelog(tp, recs)
+                continue
+            sink = self._kpi_sinks.get(tp.topic)
+            if sink is None or not await self._current(epoch):
+                undelivered.setdefault(tp, recs[0].offset)
+                continue
+            batch = await self._fresh(tp, recs)
+            if not batch:
+                continue
+            if not await self._put(sink, RawBatch(tp, batch), epoch):
+                undelivered.setdefault(tp, batch[0].offset)
+                continue
+            self._kpi_next[tp] = batch[-1].offset + 1
+        await self._rewind(undelivered)
+
+    async def _deliver_changelog(self, tp: TP, recs: list[Any]) -> None:
+        """Deliver changelog records through faust's conductor (table recovery and standbys).
+
+        Never dropped by epoch: no rewind would fetch them again, and recovery would
+        wait for them forever ("No event received for active tp").
+        """
+        callback, to_message, read_offset = self.callback, self._to_message, self._read_offset
+        for i, record in enumerate(recs, 1):
+            if not i % YIELD_EVERY:  # let the agents and the web server run, as faust's loop does
+                await asyncio.sleep(0)
+            r_offset = read_offset[tp]
+            if r_offset is not None and record.offset < r_offset:
+                continue  # faust's own rule (recovery seeks set read_offset)
+            await callback(to_message(tp, record))
+            read_offset[tp] = record.offset
+
+    async def _current(self, epoch: int) -> bool:
+        """Return whether records fetched in `epoch` may still be delivered (commits first)."""
+        if self._kpi_epoch != epoch or not self._kpi_open:
+            return False
+        await self._maybe_commit()
+        return self._kpi_epoch == epoch and self._kpi_open
+
+    async def _fresh(self, tp: TP, recs: list[Any]) -> list[Any]:
+        """Return the records not delivered yet in this epoch; mark absent offsets as gaps."""
+        want = self._kpi_next.get(tp)
+        if want is not None and recs[0].offset < want:
+            recs = [r for r in recs if r.offset >= want]  # delivered already in this epoch
+            if not recs:
+                return recs
+        first = recs[0].offset
+        if want is not None and first > want:
+            await self._add_gap(tp, want, first - 1)
+        if recs[-1].offset - first + 1 != len(recs):  # holes inside the fetch (control records)
+            prev = first
+            for r in recs:
+                if r.offset > prev + 1:
+                    await self._add_gap(tp, prev + 1, r.offset - 1)
+                prev = r.offset
+        self._kpi_floor.setdefault(tp, first)
+        return recs
+
+    async def _put(self, queue: Any, batch: RawBatch, epoch: int) -> bool:
+        """Put `batch` on an agent's queue once it holds under `QUEUED_BATCHES` (backpressure).
+
+        False if the epoch passed meanwhile: faust has cleared, or will clear, that queue.
+        """
+        while queue.qsize() >= QUEUED_BATCHES:
+            await asyncio.sleep(BACKPRESSURE_POLL)
+            if self.should_stop:
+                return False
+        if self._kpi_epoch != epoch or not self._kpi_open:
+            return False
+        queue.put_nowait(batch)  # no await between the epoch check and the put
+        return True
+
+    def ack_offsets(self, tp: TP, offsets: list[int]) -> None:
+        """Mark delivered records as processed, as faust's `Consumer.ack` does for one Message."""
+        committed = self._committed_offset[tp]
+        index = self._acked_index[tp]
+        new = [o for o in dict.fromkeys(offsets) if committed is None or o >= committed]
+        new = [o for o in new if o not in index]
+        index.update(new)
+        self._acked[tp].extend(new)
+        self._n_acked += len(new)
+        notify(self._waiting_for_ack)
 
     async def _maybe_commit(self) -> None:
         every = self._commit_every
@@ -207,9 +290,9 @@ class FastConsumer(driver.Consumer):
         if not undelivered or self.suspend_flow.is_set() or self._kpi_seeking:
             return
         assigned = self.assignment()
-        for tp in undelivered:
-            if tp in assigned and tp in self._kpi_next:
-                await self._seek_in_thread(tp, self._kpi_next[tp])
+        for tp, offset in undelivered.items():
+            if tp in assigned:
+                await self._seek_in_thread(tp, self._kpi_next.get(tp, offset))
 
 
 def _short_fetch_wait() -> None:
@@ -248,13 +331,45 @@ def stored(table: Any) -> Iterator[tuple[bytes, bytes, int | None]]:
 
 def store_put(table: Any, key: bytes, value: bytes | None, partition: int) -> None:
     """Set or delete a key of a memory-store table without writing its changelog."""
+    store_put_many(table, [(key, value, partition)])
+
+
+def store_put_many(table: Any, items: Iterable[tuple[bytes, bytes | None, int]]) -> None:
+    """Set or delete keys of a memory-store table (key, value or None, partition), no changelog."""
     store = _memory_store(table)
-    if value is None:
-        store.data.pop(key, None)
-        store._key_partition.pop(key, None)
-    else:
-        store.data[key] = value
-        store._key_partition[key] = partition  # rebuild picks entries by partition
+    data, parts = store.data, store._key_partition
+    for key, value, partition in items:
+        if value is None:
+            data.pop(key, None)
+            parts.pop(key, None)
+        else:
+            data[key] = value
+            parts[key] = partition  # rebuild picks entries by partition
+
+
+def memory_maps(store: Any) -> tuple[dict[Any, Any], dict[Any, int]]:
+    """Return a memory store's key → value and key → partition maps."""
+    return store.data, store._key_partition
+
+
+def use_store(table: Any, factory: Any) -> None:
+    """Make a faust table build its store with `factory(url, app, table, **kwargs)`.
+
+    faust picks a table's store class from a URL scheme; overriding `_new_store_by_url`
+    on the instance lets one table use a subclass without registering a scheme.
+    """
+    table._new_store_by_url = lambda url: factory(
+        url,
+        table.app,
+        table,
+        table_name=table.name,
+        key_type=table.key_type,
+        key_serializer=table.key_serializer,
+        value_serializer=table.value_serializer,
+        value_type=table.value_type,
+        loop=table.loop,
+        options=table.options,
+    )
 
 
 def _memory_store(table: Any) -> Any:
@@ -270,10 +385,58 @@ def committed_offsets(app: Any) -> CommittedOffsets:
     return committed
 
 
-def channel_queue(stream: Any) -> Any:
-    """Return the queue behind an agent's channel, subscribing the agent to it.
+def raw_queue(app: Any, stream: Any) -> Any:
+    """Return the queue behind an agent's channel, where the consumer puts its `RawBatch`es.
 
-    The conductor puts decoded events there; draining it in bulk skips faust's
-    per-event stream iterator (several awaits and sensor calls per event).
+    Subscribes the agent to its channel (faust then fetches its topics and clears the
+    queue whenever the flow resumes after a rebalance) and registers the queue with
+    `FastConsumer`, which puts each fetched batch of raw records there: no faust
+    Message, Event, schema decode, sensor call or per-record await on the way.
     """
-    return aiter(stream.channel).queue
+    queue = aiter(stream.channel).queue
+    consumer: FastConsumer = app.consumer
+    for topic in stream.channel.topics:
+        consumer._kpi_sinks[topic] = queue
+    return queue
+
+
+def kafka_producer(app: Any) -> AIOKafkaProducer:
+    """Return the aiokafka producer inside faust's (for `create_batch` / `send_batch`)."""
+    producer: AIOKafkaProducer = app.producer._ensure_producer()
+    return producer
+
+
+async def partitioner(producer: AIOKafkaProducer, topic: str) -> Callable[[bytes | None], int]:
+    """Return key → partition of `topic` as `producer.send` would choose it (its partitioner).
+
+    `send_batch` needs the partition; views must land where a keyed `send` puts them.
+    """
+    await producer.client._wait_on_metadata(topic)
+    metadata, choose = producer._metadata, producer._partitioner
+    every = list(metadata.partitions_for_topic(topic))
+    available = list(metadata.available_partitions_for_topic(topic))
+    # a keyed choice depends on the key and the partition list only (murmur2, ~10 µs in
+    # Python): remembered per key, as view keys are the few queue names
+    known = _KNOWN_PARTITIONS.setdefault((topic, tuple(every)), {})
+    if len(known) > KNOWN_PARTITIONS_MAX:
+        known.clear()
+
+    def partition_of(key: bytes | None) -> int:
+        if key is None:
+            return int(choose(key, every, available))
+        part = known.get(key)
+        if part is None:
+            part = known[key] = int(choose(key, every, available))
+        return part
+
+    return partition_of
+
+
+def ack(app: Any, batches: list[RawBatch]) -> None:
+    """Mark every record of `batches` as processed (committed once all before it are)."""
+    consumer: FastConsumer = app.consumer
+    inbound = app.monitor.stream_inbound_time  # faust's slow-processing check reads it
+    now = time.monotonic()
+    for batch in batches:
+        consumer.ack_offsets(batch.tp, [r.offset for r in batch.records])
+        inbound[batch.tp] = now

@@ -16,11 +16,17 @@ _TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeE
 
 def too_large(exc: BaseException) -> bool:
     """Return whether `exc` (or what it wraps) says a record is too large to write."""
+    return size_error(exc) is not None
+
+
+def size_error(exc: BaseException) -> BaseException | None:
+    """Return the size error `exc` is or wraps (faust wraps it in ProducerSendError)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, _TOO_LARGE):
-            return True
+            found: BaseException = current
+            return found
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return False
+    return None

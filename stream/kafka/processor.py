@@ -1,17 +1,21 @@
 """Faust agents and tables: the only place events meet Kafka.
 
-Each source topic has a thin agent that takes batches (drained in bulk from its
-channel queue), hands the records to the pure `Pipeline`, writes what it returns
-(views, dead letters, state) through the producer, waits for the broker to confirm, and only then
-acks the batch. State is persisted before offsets can be committed, so a
-SIGKILL loses nothing; replayed records are recognised by event id (stage 1)
-or view version (stage 2), so nothing counts twice.
+Each source topic has a thin agent that takes whole fetched batches of raw records
+(put on its channel queue by `internals.FastConsumer`), hands them to the pure
+`Pipeline`, writes what it returns (views, dead letters, state) through the
+producer, waits for the broker to confirm, and only then acks the batch. State
+is persisted before offsets can be committed, so a SIGKILL loses nothing;
+replayed records are recognised by event id (stage 1) or view version
+(stage 2), so nothing counts twice.
 
 State tables are faust tables with changelog topics (memory store). We write
 their changelog ourselves, once per dirty key per batch, and rebuild the pure
 stages from the recovered table after every rebalance. Alert state shares the
 queues table (`ALERT_PREFIX`); every flush ends with a one-record marker per
-changelog partition (`MARK_KEY`, see `Writer._seal`).
+changelog partition (`MARK_KEY`, see `Writer._seal`). Every
+`checkpoint_interval`, and at a clean stop, the partitions changed since their
+last checkpoint are saved (`stream.kafka.state_store`), so a restart replays only
+the changelog tail.
 
     processor = Processor(app, spec, pipeline, listener=alerting, outbox=outbox)
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -28,16 +33,20 @@ import orjson
 from faust.types import TP
 
 from stream.events.models import STREAMS
-from stream.kafka import internals
+from stream.kafka import internals, profiling, state_store
 from stream.kafka.app import KafkaSpec, StateTable
+from stream.kafka.markers import MARK_KEY, Place, read_markers
 from stream.kafka.outbox import Outbox
-from stream.kafka.writer import ALERT_PREFIX, MARK_KEY, Writer
+from stream.kafka.writer import ALERT_PREFIX, Writer
 from stream.pipeline.batch import Pipeline
 from stream.pipeline.stages import EntityStage, QueueStage
 
 log = logging.getLogger("kpiwatch.agents")
 
 EVICT_EVERY = 60.0  # seconds between retention sweeps
+CHECKPOINT_BACKOFF = 10  # a checkpoint takes at most ~1/10 of the worker's time
+CHECKPOINT_POLL = 0.5  # seconds between looks for a table due and without a write in flight
+REBUILD_SLICE = 2000  # records rebuilt between yields to the event loop (~10 ms)
 _ALERT_KEY = ALERT_PREFIX.encode()
 
 
@@ -89,9 +98,15 @@ class Processor:
         app.agent(self.views, name="kpiwatch.views")(self._views_agent)
         # mode types handlers with mypy_extensions' NamedArg, which no plain def matches
         app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
+        app.on_before_shutdown.connect(self._on_shutdown)  # type: ignore[arg-type]
         app.timer(EVICT_EVERY)(self._evict)
+        self._due: dict[str, float] = {}  # table → when its next checkpoint may start
+        self._rebuilds: dict[str, int] = {}  # table → rebuilds begun (a newer one stops older)
+        if spec.checkpoint_dir:
+            app.timer(min(CHECKPOINT_POLL, spec.checkpoint_interval))(self.save_checkpoints)
         self._outbox = outbox
         app.task(self._serve_outbox)
+        profiling.install(app)
 
     @property
     def ready(self) -> bool:
@@ -104,9 +119,14 @@ class Processor:
             name=name,
             partitions=partitions,
             on_recovered=lambda t: self._rebuild(name, stage, t),
+            checkpoint_dir=self.spec.checkpoint_dir,
+            read_markers=self._read_markers,
         )
         self.app.tables.add(table)
         self.tables[name] = table
+
+    async def _read_markers(self, wanted: dict[Place, int]) -> dict[Place, bytes | None]:
+        return await read_markers(self.spec.bootstrap, self.spec.client_kwargs, wanted)
 
     async def _serve_outbox(self) -> None:
         await self._outbox.serve(self.writer)
@@ -114,13 +134,19 @@ class Processor:
     def _source_topic(self, name: str) -> str:
         return self.spec.views_topic if name == "queues" else self.spec.topics[name]
 
-    def _rebuild(self, name: str, stage: EntityStage | QueueStage, table: StateTable) -> None:
+    async def _rebuild(self, name: str, stage: EntityStage | QueueStage, table: StateTable) -> None:
+        """Rebuild a stage from its recovered table, yielding to the loop every slice."""
+        run = self._rebuilds[name] = self._rebuilds.get(name, 0) + 1
         topic = self._source_topic(name)
         assigned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic}
         stage.drop(list(stage.parts if isinstance(stage, EntityStage) else stage.views))
         n = 0
         alerts: list[dict[str, Any]] = []
-        for key, value, part in internals.stored(table):
+        for i, (key, value, part) in enumerate(internals.stored(table)):
+            if i % REBUILD_SLICE == REBUILD_SLICE - 1:
+                await asyncio.sleep(0)  # heartbeats, probes and scrapes go on meanwhile
+                if self._rebuilds[name] != run:
+                    return  # a rebalance began a newer rebuild of this table
             if part is None or part not in assigned or key == MARK_KEY:
                 continue
             if key.startswith(_ALERT_KEY):
@@ -133,7 +159,43 @@ class Processor:
         self.owned[name] = assigned
         self.recovered.add(name)
         self.pipeline.metrics.ready.set(1 if self.ready else 0)
-        log.info("rebuilt %s from %d records, partitions %s", name, n, sorted(assigned))
+        log.info(
+            "rebuilt %s from %d records (%d changelog records replayed), partitions %s",
+            name,
+            n,
+            table.store.replayed,
+            sorted(assigned),
+        )
+
+    async def save_checkpoints(self, final: bool = False) -> None:
+        """Save a checkpoint of the owned partitions of each table that is due.
+
+        A table is due `checkpoint_interval` after its last save, and at least
+        CHECKPOINT_BACKOFF times as long as that save took (it costs time in proportion
+        to the state); at a clean stop (`final`) every table is due. A table with a
+        write in flight is retried at the next poll (skipped at a stop).
+        """
+        if not self.ready:
+            return
+        for name, table in self.tables.items():
+            store, began = table.store, time.monotonic()
+            if store.directory is None or (not final and began < self._due.get(name, 0.0)):
+                continue
+            taken = store.snapshot(self.owned.get(name, set()))
+            if taken is None:
+                continue
+            snaps = await asyncio.to_thread(state_store.save, store.directory, taken)
+            for snap in snaps:
+                store.saved_at(snap)
+            took = time.monotonic() - began
+            self._due[name] = began + max(self.spec.checkpoint_interval, CHECKPOINT_BACKOFF * took)
+            log.debug("checkpointed %s (%d partitions) in %.3f s", name, len(snaps), took)
+
+    async def _on_shutdown(self, sender: Any, **_: Any) -> None:
+        """Checkpoint at a clean stop, so the next start replays nothing."""
+        began = time.monotonic()
+        await self.save_checkpoints(final=True)
+        log.info("final checkpoint in %.3f s", time.monotonic() - began)
 
     def _on_revoked(self, sender: Any, *args: Any, signal: Any, **_: Any) -> None:
         revoked: Iterable[TP] = args[0] if args else ()
@@ -145,58 +207,59 @@ class Processor:
             lost = {tp.partition for tp in revoked if tp.topic == topic}
             self.owned.get(name, set()).difference_update(lost)
 
-    async def _batches(self, stream: Any) -> AsyncIterator[list[Any]]:
-        """Yield lists of events drained in bulk from the agent's channel queue.
+    async def _batches(self, stream: Any) -> AsyncIterator[list[internals.RawBatch]]:
+        """Yield the fetched batches waiting on the agent's queue, about `batch_max` records.
 
-        faust's stream iterator costs several awaits and sensor calls per event; the
-        conductor already puts decoded events on this queue, so we take whatever is
-        there (up to `batch_max`) in one go. An idle queue yields as soon as one event
-        arrives: no batching delay at low traffic, large batches under load.
+        The consumer puts one `RawBatch` per source partition and fetch there
+        (`internals.FastConsumer`); we take whole batches while the total stays under
+        `batch_max`. An idle queue yields as soon as one batch arrives: no batching
+        delay at low traffic, large batches under load.
         """
-        queue = internals.channel_queue(stream)
+        queue = internals.raw_queue(self.app, stream)
         get_nowait, limit = queue.get_nowait, self.spec.batch_max
         while True:
             try:
-                batch = [await queue.get()]
+                batches = [await queue.get()]
             except StopAsyncIteration:  # faust stops an agent by throwing this into its queue
                 return
-            while len(batch) < limit:
+            n = len(batches[0].records)
+            while n < limit:
                 try:
-                    batch.append(get_nowait())
+                    batch = get_nowait()
                 except asyncio.QueueEmpty:
                     break
-            yield batch
+                batches.append(batch)
+                n += len(batch.records)
+            yield batches
 
     def _source_agent(self, name: str) -> Callable[[Any], Awaitable[None]]:
         async def agent(stream: Any) -> None:
-            async for events in self._batches(stream):
-                mine = self._owned(name, events)
-                out = self.pipeline.process_events(name, [e.message for e in mine])
+            async for batches in self._batches(stream):
+                mine = self._owned(name, batches)
+                out = self.pipeline.process_events(name, [r for b in mine for r in b.records])
                 await self.writer.write(name, out)
-                for e in mine:
-                    e.ack()
+                internals.ack(self.app, mine)
 
         agent.__name__ = f"{name}_agent"
         return agent
 
     async def _views_agent(self, stream: Any) -> None:
-        async for events in self._batches(stream):
-            mine = self._owned("queues", events)
-            out = self.pipeline.process_views(e.message for e in mine)
+        async for batches in self._batches(stream):
+            mine = self._owned("queues", batches)
+            out = self.pipeline.process_views(r for b in mine for r in b.records)
             await self.writer.write("queues", out)
-            for e in mine:
-                e.ack()
+            internals.ack(self.app, mine)
             self.listener.kpis_changed()
 
-    def _owned(self, name: str, events: list[Any]) -> list[Any]:
-        """Return the events of partitions whose state is rebuilt here.
+    def _owned(self, name: str, batches: list[internals.RawBatch]) -> list[internals.RawBatch]:
+        """Return the batches of partitions whose state is rebuilt here.
 
         The others are neither processed nor acked: they were fetched before a
         rebalance, and the partition, if it stays ours, is read again from its
         committed offset once its state is rebuilt.
         """
         owned = self.owned.get(name, set())
-        return [e for e in events if e.message.partition in owned]
+        return [b for b in batches if b.tp.partition in owned]
 
     async def _evict(self) -> None:
         """Forget concluded entities and expired views (tombstones in the changelogs)."""

@@ -104,6 +104,15 @@ class Routes:
         """Run `fn()` once the worker has started (stopped with it)."""
         self.app.task(fn)
 
+    def on_stop(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `fn()` when the worker stops: after the consumer, before the producer's flush."""
+
+        async def stopping(sender: Any, **_: Any) -> None:
+            await fn()
+
+        # mode types handlers with mypy_extensions' NamedArg, which no plain def matches
+        self.app.on_before_shutdown.connect(stopping)  # type: ignore[arg-type]
+
     def middleware(self, middleware: Callable[..., Awaitable[Any]]) -> None:
         """Add an aiohttp middleware to the web server (it sees every request and reply)."""
         server = self.app.web.web_app  # type: ignore[attr-defined]  # the aiohttp driver's

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+import os
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import faust
 
 from stream.kafka import internals
 from stream.kafka.app import KafkaSpec, StateTable
-from stream.kafka.parking import too_large
+from stream.kafka.markers import MARK_KEY
+from stream.kafka.parking import size_error, too_large
+from stream.kafka.state_store import Marker
 from stream.metrics import PipelineMetrics
 from stream.pipeline.batch import Output, parked
 from stream.pipeline.stages import Dirty
@@ -28,7 +31,8 @@ log = logging.getLogger("kpiwatch.writer")
 Record = tuple[str, bytes | None, bytes | None, int | None, Any]  # topic, key, value, part, headers
 
 ALERT_PREFIX = "\x1falert\x1f"  # alert state shares the queues table, keyed by fingerprint
-MARK_KEY = b"\x1fmark"  # end-of-flush marker in every changelog (see Writer._seal)
+__all__ = ["ALERT_PREFIX", "MARK_KEY", "Writer"]
+SINGLE_MAX = 64 << 10  # bytes: a larger record is sent alone, so a refusal parks only it
 
 
 class Writer:
@@ -67,17 +71,62 @@ class Writer:
         await self._send_all(records)  # before the state that makes a replay skip these records
         table = self.tables[table_name]
         changelog = table.changelog_topic.get_topic_name()
-        records = []
-        for part, key, value in out.state:
-            k = key.encode()
-            internals.store_put(table, k, value, part)
-            records.append((changelog, k, value, part, None))
-        await self._send_all(records)
-        await self._seal(changelog, {part for part, _, _ in out.state})
+        state = [(key.encode(), value, part) for part, key, value in out.state]
+        with table.store.writing([k for k, _, _ in state]):  # checkpoints wait for the broker
+            internals.store_put_many(table, state)
+            parked = await self._send_all([(changelog, k, v, p, None) for k, v, p in state])
+            marks = await self._seal(changelog, {part for part, _, _ in out.state})
+            table.store.confirmed(marks)
+        table.store.suspect.update(r[1] for r in parked if r[1] is not None)  # not in the log
 
-    async def _send_all(self, records: list[Record]) -> None:
-        """Send records, wait for the broker; park (dead-letter) any it will never take."""
+    async def _send_all(self, records: list[Record]) -> list[Record]:
+        """Send records in one batch per partition, wait for the broker; park what it refuses.
+
+        One `send_batch` per partition instead of a faust and an aiokafka `send` per
+        record. A record over `SINGLE_MAX` bytes, or one of a batch the broker
+        refused as too large, goes again alone (`_send_each`), to be parked if refused.
+        Return the records parked.
+        """
+        producer = internals.kafka_producer(self.app)
+        alone = [r for r in records if len(r[2] or b"") > SINGLE_MAX]  # keys are short
+        batched = [r for r in records if len(r[2] or b"") <= SINGLE_MAX] if alone else records
+        groups: dict[tuple[str, int], list[Record]] = {}
+        partition_of: dict[str, Callable[[bytes | None], int]] = {}
+        for r in batched:
+            topic, part = r[0], r[3]
+            if part is None:
+                if topic not in partition_of:
+                    partition_of[topic] = await internals.partitioner(producer, topic)
+                part = partition_of[topic](r[1])
+            groups.setdefault((topic, part), []).append(r)
+        sent: list[tuple[list[Record], Awaitable[Any]]] = []
+        for (topic, part), group in groups.items():
+            batch, members = producer.create_batch(), list[Record]()
+            for r in group:
+                if batch.append(timestamp=None, key=r[1], value=r[2], headers=r[4]) is None:
+                    sent.append((members, await producer.send_batch(batch, topic, partition=part)))
+                    batch, members = producer.create_batch(), list[Record]()
+                    batch.append(timestamp=None, key=r[1], value=r[2], headers=r[4])  # 1st fits
+                members.append(r)
+            # closed: sent without the producer's linger, and no `send` can add to it (a
+            # changelog marker must stay a one-record batch, see `_seal`)
+            batch.close()
+            sent.append((members, await producer.send_batch(batch, topic, partition=part)))
+        results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+        for (members, _), result in zip(sent, results, strict=True):
+            if isinstance(result, BaseException):
+                if not too_large(result):
+                    raise result  # an outage is not parked: the batch is not acked, read again
+                alone += members
+        return await self._send_each(alone)
+
+    async def _send_each(self, records: list[Record]) -> list[Record]:
+        """Send records one by one, wait for the broker; park any it will never take.
+
+        Return the records parked.
+        """
         futs = []
+        parked: list[Record] = []
         for r in records:
             try:
                 futs.append(await self._send(*r))
@@ -85,14 +134,16 @@ class Writer:
                 if not too_large(exc):
                     raise
                 futs.append(await self._park(r, exc))
+                parked.append(r)
         if not futs:
-            return
+            return parked
         results = await asyncio.gather(*futs, return_exceptions=True)
         failed = [(r, x) for r, x in zip(records, results, strict=True) if isinstance(x, Exception)]
         for _, error in failed:
             if not too_large(error):
                 raise error  # an outage is not parked: the batch is not acked, read again
         await self._confirmed([await self._park(r, error) for r, error in failed])
+        return parked + [r for r, _ in failed]
 
     async def _park(self, r: Record, exc: BaseException) -> Awaitable[Any]:
         """Send a truncated copy of a record the broker refuses to the dead-letter topic.
@@ -100,21 +151,31 @@ class Writer:
         A parked state record is missing from its changelog: a restart forgets that change.
         """
         topic, key, value, part = r[0], r[1], r[2], r[3]
-        reason = f"could not write {len(value or b'')} bytes to {topic}: {type(exc).__name__}"
+        cause = size_error(exc) or exc  # the client's MessageSizeTooLarge, not faust's wrapper
+        reason = f"could not write {len(value or b'')} bytes to {topic}: {type(cause).__name__}"
         log.error("parked a record: %s", reason)
         self.metrics.dead_letters.labels("parked").inc()
         d = parked(topic, part, None, key, value, reason)
         return await self._send(self.spec.dead_letter, d.key, d.value, None, d.headers)
 
-    async def _seal(self, changelog: str, partitions: set[int]) -> None:
-        """End each written changelog partition with a one-record batch.
+    async def _seal(self, changelog: str, partitions: set[int]) -> dict[int, Marker]:
+        """End each written changelog partition with a one-record batch; return the markers.
 
         Tansu answers ListOffsets(latest) with the last batch's base offset + 1, so
         recovery would stop short of a multi-record last batch (MEASURED.md). A lone
         marker after the confirmed batch makes that answer the true log end, while the
         state itself still goes out in large batches. On Kafka it compacts to one record.
+        Its random value lets a checkpoint taken at a marker recognise it in the log.
         """
-        await self._confirmed([await self._send(changelog, MARK_KEY, b"", p) for p in partitions])
+        producer = internals.kafka_producer(self.app)
+        token, parts, futs = os.urandom(8), sorted(partitions), []
+        for p in parts:
+            batch = producer.create_batch()
+            batch.append(timestamp=None, key=MARK_KEY, value=token, headers=[])
+            batch.close()  # one record: the batch's base offset is the marker's
+            futs.append(await producer.send_batch(batch, changelog, partition=p))
+        sent = await asyncio.gather(*futs)
+        return {p: (meta.offset, token) for p, meta in zip(parts, sent, strict=True)}
 
     async def _send(
         self,

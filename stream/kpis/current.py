@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from alerts.snapshot import KpiSample
 from stream.entities.agents import OCCUPANCY_STATUS
@@ -19,21 +20,25 @@ BREACHING_SOON = (("15m", 900.0), ("1h", 3600.0))
 """The `within` horizons of `sla_breaching_soon`."""
 
 Pair = tuple[str, str]
+Open = tuple[Any, ...]
+"""An open ticket, compactly: (channel, priority, then per unmet SLA target: target,
+due_at, remaining, horizon). Stage 2 holds one per open ticket: no `View` is kept."""
 
 
 class CurrentState:
     """The active entities of one queue, by id."""
 
     def __init__(self) -> None:
-        self.open_tickets: dict[str, View] = {}
+        self.open_tickets: dict[str, Open] = {}  # by key (stage 2's view key, or id)
         self.waiting: dict[str, float] = {}
         self.agents: dict[str, tuple[str, float | None]] = {}  # id → (status, since)
         self.seen_cp: set[Pair] = set()  # (channel, priority) ever seen: keep series at 0
         self.seen_pt: set[Pair] = set()  # (priority, target)
         self.seen_targets: set[str] = set()
 
-    def update(self, v: View, remove: bool) -> None:
-        """Forget (`remove`) or record the entity's view."""
+    def update(self, v: View, remove: bool, key: str = "") -> None:
+        """Forget (`remove`) or record the entity's view (`key`: a unique name of it, its id)."""
+        k = key or v.id
         if v.kind == "ticket":
             if not remove:
                 # series stay at 0 once a ticket with these labels was seen, open or not:
@@ -42,19 +47,19 @@ class CurrentState:
                 self.seen_pt.update((v.priority, s.target) for s in v.sla)
                 self.seen_targets.update(s.target for s in v.sla)
             if remove or not v.active:
-                self.open_tickets.pop(v.id, None)
+                self.open_tickets.pop(k, None)
             else:
-                self.open_tickets[v.id] = v
+                self.open_tickets[k] = _open(v)
         elif v.kind == "call":
             if remove or not v.active or v.since is None:
-                self.waiting.pop(v.id, None)
+                self.waiting.pop(k, None)
             else:
-                self.waiting[v.id] = v.since
+                self.waiting[k] = v.since
         elif v.kind == "agent":
             if remove or not v.status:
-                self.agents.pop(v.id, None)
+                self.agents.pop(k, None)
             else:
-                self.agents[v.id] = (v.status, v.since)
+                self.agents[k] = (v.status, v.since)
 
     def open_runs(self, start: float, now: float) -> tuple[float, float]:
         """Return (busy, available) seconds of the agents' ongoing runs within [start, now]."""
@@ -72,7 +77,7 @@ class CurrentState:
 
     def samples(self, q: str, now: float) -> Iterator[KpiSample]:
         """Yield the current-state samples of queue `q` as of `now`."""
-        open_cp = Counter((v.channel, v.priority) for v in self.open_tickets.values())
+        open_cp = Counter(o[:2] for o in self.open_tickets.values())
         for ch, pr in sorted(self.seen_cp):
             labels = {"queue": q, "channel": ch, "priority": pr}
             yield KpiSample("open_tickets", labels, float(open_cp[(ch, pr)]))
@@ -98,22 +103,30 @@ class CurrentState:
         risk: Counter[Pair] = Counter()
         breached: Counter[Pair] = Counter()
         soon: Counter[Pair] = Counter()
-        for v in self.open_tickets.values():
-            for s in v.sla:
-                if s.met_at is not None:
-                    continue
-                key = (v.priority, s.target)
-                if s.due_at is None:  # paused: breached only if it was before the pause
-                    if s.remaining is not None and s.remaining <= 0:
+        for o in self.open_tickets.values():
+            priority = o[1]
+            for i in range(2, len(o), 4):
+                target, due_at, remaining, at_risk = o[i : i + 4]
+                key = (priority, target)
+                if due_at is None:  # paused: breached only if it was before the pause
+                    if remaining is not None and remaining <= 0:
                         breached[key] += 1
                     continue
-                left = s.due_at - now
+                left = due_at - now
                 if left < 0:
                     breached[key] += 1
                     continue
-                if left <= s.horizon:
+                if left <= at_risk:
                     risk[key] += 1
                 for within, horizon in BREACHING_SOON:
                     if left <= horizon:
-                        soon[(s.target, within)] += 1
+                        soon[(target, within)] += 1
         return risk, breached, soon
+
+
+def _open(v: View) -> Open:
+    """Return what the gauges read of an open ticket (its met targets count no more)."""
+    clocks = [
+        x for s in v.sla if s.met_at is None for x in (s.target, s.due_at, s.remaining, s.horizon)
+    ]
+    return (v.channel, v.priority, *clocks)

@@ -36,7 +36,7 @@ from stream.kpis.windows import Acc, RollingWindow
 
 __all__ = ["AGENT_STATUSES", "Late", "QueueKpis"]
 
-Slot = tuple[str, Fact]  # (view key, fact)
+Slot = tuple[str, str, float, float]  # (view key, *fact) of a fact after the queue's clock
 Late = tuple[str, str]  # (fact name, window name): a new fact that window no longer holds
 
 
@@ -50,31 +50,46 @@ class QueueKpis:
         self.current = CurrentState()
         self.watermark = 0.0  # newest event time seen in this queue, any source
         self.clock = 0.0  # max(watermark, latest `now` of samples)
-        self.pending: dict[Slot, tuple[float, Acc]] = {}
+        self.pending: dict[Slot, tuple[str, str]] = {}  # → (channel, priority) of its view
+        self._shared: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def apply(self, old: View | None, new: View | None, restoring: bool = False) -> list[Late]:
+    def apply(
+        self, old: View | None, new: View | None, restoring: bool = False, key: str = ""
+    ) -> list[Late]:
         """Replace the contribution of `old` by that of `new`; return the late (fact, window)s.
 
-        `restoring` (views reloaded from the changelog) reports nothing as late.
+        `restoring` (views reloaded from the changelog) reports nothing as late; `key`
+        is the views' key (`View.key`), if the caller has it already.
         """
-        old_facts = set(old.facts) if old is not None else set()
-        new_facts = set(new.facts) if new is not None else set()
+        if not key:
+            key = new.key if new is not None else old.key if old is not None else ""
         # the same fact counts under other labels when channel or priority changed
         moved = old is not None and new is not None and _labels(old) != _labels(new)
+        gone: set[Fact] | frozenset[Fact] = frozenset()
+        added: set[Fact] | frozenset[Fact] = frozenset()
+        if old is None or new is None or moved:
+            gone = set(old.facts) if old is not None else gone
+            added = set(new.facts) if new is not None else added
+        elif old.facts != new.facts:  # most updates keep every fact: nothing to diff
+            old_facts, new_facts = set(old.facts), set(new.facts)
+            gone, added = old_facts - new_facts, new_facts - old_facts
         if old is not None:
-            self.current.update(old, remove=True)
-            for fact in sorted(old_facts if moved else old_facts - new_facts):
-                self._retract(old, fact)
+            self.current.update(old, remove=True, key=key)
+            for fact in _ordered(gone):
+                self._retract(key, old, fact)
         if new is None:
             return []
-        self.watermark = max(self.watermark, new.t)
-        self.clock = max(self.clock, self.watermark)
+        if new.t > self.watermark:
+            self.watermark = new.t
+        if self.watermark > self.clock:
+            self.clock = self.watermark
         late: list[Late] = []
-        for fact in sorted(new_facts if moved else new_facts - old_facts):
-            if fact not in old_facts and not restoring:
+        old_set = set(old.facts) if moved and old is not None else frozenset()
+        for fact in _ordered(added):
+            if not restoring and (not moved or fact not in old_set):
                 late.extend((fact[0], name) for name in self._missed_by(fact))
-            self._add(new, fact)
-        self.current.update(new, remove=False)
+            self._add(key, new, fact)
+        self.current.update(new, remove=False, key=key)
         return late
 
     def _missed_by(self, fact: Fact) -> list[str]:
@@ -83,17 +98,19 @@ class QueueKpis:
             return []  # pending: judged by the clock when it comes due, not late
         return [name for name, w in self.windows.items() if not w.holds(_end(fact))]
 
-    def _add(self, view: View, fact: Fact) -> None:
+    def _add(self, key: str, view: View, fact: Fact) -> None:
         if fact[0] in SPAN_FACTS:
             self._span(fact, 1)
         elif fact[1] > self.clock:
-            self.pending[(view.key, fact)] = (fact[1], contribution(fact, view, self.opts))
+            # its labels, not its contribution: an `Acc` per pending fact would cost ~1 KB
+            labels = _labels(view)
+            self.pending[(key, *fact)] = self._shared.setdefault(labels, labels)
         else:
             self._window(fact[1], contribution(fact, view, self.opts), 1)
 
-    def _retract(self, view: View, fact: Fact) -> None:
+    def _retract(self, key: str, view: View, fact: Fact) -> None:
         """Take a fact back out (a no-op in the windows that no longer hold it)."""
-        if self.pending.pop((view.key, fact), None) is not None:
+        if self.pending.pop((key, *fact), None) is not None:
             return
         if fact[0] in SPAN_FACTS:
             self._span(fact, -1)
@@ -112,10 +129,12 @@ class QueueKpis:
     def _promote(self, now: float) -> None:
         """Add the pending facts whose time has come."""
         self.clock = max(self.clock, now)
-        due = [slot for slot, (at, _) in self.pending.items() if at <= now]
+        due = [slot for slot in self.pending if slot[2] <= now]
         for slot in due:
-            at, acc = self.pending.pop(slot)
-            self._window(at, acc, 1)
+            channel, priority = self.pending.pop(slot)
+            fact = slot[1:]
+            like = View("", "", self.queue, 0, fact[1], channel, priority)  # what adders read
+            self._window(fact[1], contribution(fact, like, self.opts), 1)
 
     def samples(self, now: float, only: Selection | None = None) -> Iterator[KpiSample]:
         """Yield the KPI samples of this queue as of `now` (a superset of `only`, if given)."""
@@ -138,6 +157,11 @@ class QueueKpis:
             yield from window_samples(
                 self.queue, name, w.total, runs, pairs, summaries, with_summaries
             )
+
+
+def _ordered(facts: set[Fact] | frozenset[Fact]) -> list[Fact]:
+    """Return the facts in a stable order (set order varies with the string hash seed)."""
+    return list(facts) if len(facts) < 2 else sorted(facts)
 
 
 def _labels(view: View) -> tuple[str, str]:

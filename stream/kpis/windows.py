@@ -50,6 +50,8 @@ class Acc:
                 counts[key] = m
             else:
                 counts.pop(key, None)
+        if not other.sketches:
+            return
         for key, sk in other.sketches.items():
             mine = self.sketches.get(key)
             if mine is None:

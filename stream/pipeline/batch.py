@@ -44,6 +44,17 @@ class RawRecord(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Record:
+    """A Kafka record made in-process (benchmarks, tests, the reference core): a RawRecord."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
     """A rejected record: original bytes, where it came from, and why."""
 
@@ -129,34 +140,40 @@ class Pipeline:
         unplaced: Counter[tuple[str, str]] = Counter()
         now = self.clock()
         lags: list[float] = []
-        newest: dict[str, View] = {}  # per view key, the last one of the batch
         for rec in records:
             ev = decode(rec.value or b"", stream, rec.key)
-            if not isinstance(ev, Rejection) and ev.ts - now > self.max_future_skew:
-                ev = Rejection(self._ahead(ev.ts - now), ev.type)
+            ts = 0.0 if isinstance(ev, Rejection) else ev.ts
+            if not isinstance(ev, Rejection) and ts - now > self.max_future_skew:
+                ev = Rejection(self._ahead(ts - now), ev.type)
             if isinstance(ev, Rejection):
                 rejected[(rec.topic, ev.event_type or "unknown")] += 1
                 out.dead_letters.append(dead_letter(rec, ev.reason))
                 continue
             try:
-                views = stage.apply(rec.partition, ev)
+                placed = stage.step(rec.partition, ev, ts, rec)
             except Exception as exc:  # a bug must not stop the stream: park the record
                 log.exception("failed to apply %s[%d]@%d", rec.topic, rec.partition, rec.offset)
                 rejected[(rec.topic, ev.type)] += 1
                 out.dead_letters.append(dead_letter(rec, f"internal error: {exc!r}"))
                 continue
-            if views is None:
+            if placed is None:
                 duplicate[(rec.topic, ev.type)] += 1
                 continue
             accepted[(rec.topic, ev.type)] += 1
-            if not views:  # its entity is in no queue (yet): counted nowhere else
+            if not placed:  # its entity is in no queue (yet): counted nowhere else
                 unplaced[(rec.topic, ev.type)] += 1
-            lags.append(now - ev.ts)
-            for view in views:  # a view replaces its key's older one, at its own place
-                key = view.key
-                newest.pop(key, None)
-                newest[key] = view
-        out.views = list(newest.values())
+            lags.append(now - ts)
+        # one view per entity and queue, derived once, where its last event left it
+        out.views, failed = stage.flush()
+        for rec, error in failed:  # its state holds the events; their views wait for the next
+            log.error(
+                "failed to derive views at %s[%d]@%d",
+                rec.topic,
+                rec.partition,
+                rec.offset,
+                exc_info=error,
+            )
+            out.dead_letters.append(dead_letter(rec, f"internal error: {error!r}", quiet=True))
         out.state = stage.take_dirty()
         m = self.metrics
         if unplaced:
@@ -165,8 +182,7 @@ class Pipeline:
         m.count(m.accepted, accepted)
         m.count(m.duplicate, duplicate)
         m.count(m.rejected, rejected)
-        for lag in lags:
-            m.lag.observe(lag)
+        m.lag.observe_many(lags)
         m.batch.labels("entities").observe(len(lags))
         m.state_writes.labels("entities").inc(len(out.state))
         return out
@@ -230,8 +246,14 @@ class Pipeline:
         return wall - newest > self.live_threshold
 
     def newest(self) -> float:
-        """Return the newest event time of the queues this worker owns (0 before any)."""
-        return max((q.watermark for q in self.queues.queues()), default=0.0)
+        """Return the newest event time this worker holds, of entities or queues (0 before any).
+
+        Entities count too: a worker whose queues are all quiet still reads current events
+        in stage 1, so its clock stays live like its peers' (results must not depend on
+        which queues a worker was given).
+        """
+        queues = max((q.watermark for q in self.queues.queues()), default=0.0)
+        return max(queues, *(s.watermark for s in self.entity.values()))
 
     def snapshot(self, only: Selection | None = None) -> KpiSnapshot:
         """Return every KPI sample this worker owns (`only` those, if given), as of one instant."""

@@ -23,6 +23,7 @@ from stream.kpis.params import KpiParams
 from stream.kpis.queue import QueueKpis
 from stream.kpis.windows import RollingWindow
 
+MAX_PLACINGS = 1 << 14  # distinct queue tuples shared between entities
 Dirty = tuple[int, str, bytes | None]  # (partition, key, value or None to delete)
 Late = tuple[str, str, str]  # (source stream, fact, window) of a fact that window had passed
 
@@ -32,6 +33,8 @@ class EntityStage:
 
     stage = EntityStage(CallKind(), retention=7 * 86400.0)
     views = stage.apply(0, event)   # None: a duplicate
+    stage.step(0, event, event.ts)  # in a batch: …
+    views, failed = stage.flush()   # … each touched entity derived once, at the end
     """
 
     def __init__(self, kind: Kind, retention: float = 7 * 86400.0) -> None:
@@ -40,13 +43,78 @@ class EntityStage:
         self.parts: dict[int, dict[str, EntityState]] = {}
         self.dirty: dict[int, set[str]] = {}
         self.watermark = 0.0  # newest event time seen
+        self.placings: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # stepped since the last flush, in per-event coalescing order: entity id →
+        # (partition, token); (entity id, queue) → (its tombstone, token)
+        self.pending: dict[str | tuple[str, str], tuple[Any, Any]] = {}
+        self.tombstoned: set[str] = set()
 
     def load(self, partition: int, key: str, raw: bytes) -> None:
         """Restore one entity from the changelog."""
-        self.parts.setdefault(partition, {})[key] = EntityState.decode(raw, self.kind)
+        st = self.parts.setdefault(partition, {})[key] = EntityState.decode(raw, self.kind)
+        if st.last_ts > self.watermark:
+            self.watermark = st.last_ts
 
-    def apply(self, partition: int, event: Any) -> list[View] | None:
-        """Apply one event; return the views to emit, or None for a duplicate."""
+    def apply(self, partition: int, event: Any, ts: float | None = None) -> list[View] | None:
+        """Apply one event (`ts`: its `event.ts`, if known); return its views, None: a duplicate."""
+        added = self._add(partition, event, ts)
+        if added is None:
+            return None
+        eid, st, before = added
+        views = self.kind.views(st, eid)
+        return views + self._left(eid, st, before)
+
+    def step(self, partition: int, event: Any, ts: float, token: Any = None) -> bool | None:
+        """Apply one event of a batch whose views `flush` derives; None: a duplicate.
+
+        Return whether the event gives its queues a view (False: its entity is in none).
+        `token` (e.g. the record) comes back with any entity `flush` failed to derive.
+        """
+        added = self._add(partition, event, ts)
+        if added is None:
+            return None
+        eid, st, before = added
+        pending = self.pending
+        if self.tombstoned and eid in self.tombstoned:
+            for q in st.placed or ():  # back in a queue it left: its view replaces the tombstone
+                pending.pop((eid, q), None)
+        pending.pop(eid, None)  # keep the order of the views per-event coalescing would give
+        pending[eid] = (partition, token)
+        gone = self._left(eid, st, before)
+        for view in gone:
+            key = (eid, view.queue)
+            pending.pop(key, None)
+            pending[key] = (view, token)
+            self.tombstoned.add(eid)
+        return bool(gone) or bool(st.placed)
+
+    def flush(self) -> tuple[list[View], list[tuple[Any, Exception]]]:
+        """Return the views of the entities stepped since the last call, derived once each.
+
+        Also return (token, error) for each entity whose views could not be derived.
+        """
+        views: list[View] = []
+        failed: list[tuple[Any, Exception]] = []
+        parts = self.parts
+        for key, (what, token) in self.pending.items():
+            if isinstance(key, tuple):
+                views.append(what)  # a tombstone
+                continue
+            st = parts.get(what, {}).get(key)
+            if st is None:
+                continue
+            try:
+                views.extend(self.kind.views(st, key))
+            except Exception as exc:
+                failed.append((token, exc))
+        self.pending = {}
+        self.tombstoned = set()
+        return views, failed
+
+    def _add(
+        self, partition: int, event: Any, ts: float | None
+    ) -> tuple[str, EntityState, tuple[str, ...]] | None:
+        """Apply one event; return (entity id, its state, its queues before), None: a duplicate."""
         eid = event.entity_id
         states = self.parts.get(partition)
         if states is None:
@@ -56,8 +124,9 @@ class EntityStage:
             st = states[eid] = EntityState(self.kind.fold())
         before = st.placed
         if before is None:
-            before = tuple(v.queue for v in self.kind.views(st, eid)) if st.version else ()
-        ts = event.ts
+            before = self.kind.queues(st, eid) if st.version else ()
+        if ts is None:
+            ts = event.ts
         if not st.add(ts, event.event_id, item_of(event), self.kind):
             return None
         if ts > self.watermark:
@@ -66,17 +135,21 @@ class EntityStage:
         if dirty is None:
             dirty = self.dirty[partition] = set()
         dirty.add(eid)
-        views = self.kind.views(st, eid)
-        now_in = tuple(v.queue for v in views)
+        now_in = self.kind.queues(st, eid)
+        if len(self.placings) < MAX_PLACINGS:  # share the few distinct ones
+            now_in = self.placings.setdefault(now_in, now_in)
         st.placed = now_in
+        return eid, st, before
+
+    def _left(self, eid: str, st: EntityState, before: tuple[str, ...]) -> list[View]:
+        """Return tombstones for the queues it left, keyed as those views were."""
+        now_in = st.placed or ()
         if before == now_in or not before:
-            return views
-        gone = [  # tombstones for the views it left, keyed as those views were
-            View(self.kind.name, eid, q, st.version, st.last_ts, gone=True)
-            for q in before
-            if q not in now_in
+            return []
+        kind = self.kind.name
+        return [
+            View(kind, eid, q, st.version, st.last_ts, gone=True) for q in before if q not in now_in
         ]
-        return views + gone
 
     def take_dirty(self) -> list[Dirty]:
         """Return and forget the entities changed since the last call (None: deleted)."""
@@ -112,6 +185,11 @@ class EntityStage:
             self.dirty.pop(p, None)
 
 
+def _compact(raw: bytes) -> bytes:
+    """Return `raw` in an allocation of its own size (orjson's output keeps ~4 KB)."""
+    return memoryview(raw).tobytes()
+
+
 class QueueLimitReached(Exception):
     """A view of a new queue arrived in a partition that holds its share of queues."""
 
@@ -121,7 +199,12 @@ class QueueLimitReached(Exception):
 
 
 class QueueStage:
-    """Newest view per entity and queue, and each queue's KPIs."""
+    """Newest view per entity and queue, and each queue's KPIs.
+
+    A view is held as the bytes it arrived as (its changelog value, ~300 B for a
+    ticket) and decoded again only when a newer one replaces it: a decoded `View`
+    costs several times that per entity.
+    """
 
     def __init__(
         self,
@@ -134,31 +217,44 @@ class QueueStage:
         self.max_queues = max_queues  # per partition (see stream.config.limits)
         self.opts = opts
         self.retention = retention  # longer than any window
-        self.views: dict[int, dict[str, View]] = {}
+        self.views: dict[int, dict[str, bytes]] = {}  # key → its newest view, encoded
         self.kpis: dict[int, dict[str, QueueKpis]] = {}
         self.dirty: dict[int, dict[str, bytes | None]] = {}  # key → its changelog value
 
     def load(self, partition: int, key: str, raw: bytes) -> None:
         """Restore one view from the changelog (nothing is judged late)."""
-        self._put(partition, View.decode(raw), restoring=True)
+        view = View.decode(raw)
+        self._put(partition, view.key, view, _compact(raw), restoring=True)
 
     def apply(self, partition: int, raw: bytes) -> tuple[bool, list[Late]]:
         """Apply one view record; return (applied, late facts). Older views are ignored."""
         view = View.decode(raw)
-        late = self._put(partition, view, restoring=False)
+        raw = _compact(raw)
+        key = view.key
+        late = self._put(partition, key, view, raw, restoring=False)
         if late is None:
             return False, []
         # `raw` is what `view.encode()` would give again: keep it for the changelog
-        self.dirty.setdefault(partition, {})[view.key] = raw
+        dirty = self.dirty.get(partition)
+        if dirty is None:
+            dirty = self.dirty[partition] = {}
+        dirty[key] = raw
         source = SOURCE.get(view.kind, view.kind)
         return True, [(source, fact, window) for fact, window in late]
 
-    def _put(self, partition: int, view: View, restoring: bool) -> list[tuple[str, str]] | None:
-        views = self.views.setdefault(partition, {})
-        old = views.get(view.key)
+    def _put(
+        self, partition: int, key: str, view: View, raw: bytes, restoring: bool
+    ) -> list[tuple[str, str]] | None:
+        views = self.views.get(partition)
+        if views is None:
+            views = self.views[partition] = {}
+        held = views.get(key)
+        old = None if held is None else View.decode(held)
         if old is not None and view.version <= old.version:
             return None  # a replayed or reordered older view
-        queues = self.kpis.setdefault(partition, {})
+        queues = self.kpis.get(partition)
+        if queues is None:
+            queues = self.kpis[partition] = {}
         q = queues.get(view.queue)
         if q is None:
             if not restoring and len(queues) >= self.max_queues:
@@ -166,9 +262,9 @@ class QueueStage:
                     return None  # the end of a view never admitted: nothing to retract
                 raise QueueLimitReached(view.queue, self.max_queues)
             q = queues[view.queue] = QueueKpis(view.queue, self.make_windows(), self.opts)
-        views[view.key] = view
+        views[key] = raw
         before = old if old is not None and not old.gone else None
-        return q.apply(before, None if view.gone else view, restoring)
+        return q.apply(before, None if view.gone else view, restoring, key)
 
     def take_dirty(self) -> list[Dirty]:
         """Return and forget the views changed since the last call (None: deleted)."""
@@ -181,7 +277,8 @@ class QueueStage:
         n = 0
         for p, views in self.views.items():
             queues = self.kpis.get(p, {})
-            for key, v in list(views.items()):
+            for key, raw in list(views.items()):
+                v = View.decode(raw)
                 q = queues.get(v.queue)
                 if q is None or (v.active and not v.gone):
                     continue

@@ -2,6 +2,8 @@
 
 A calendar answers three questions about aware datetimes: ``add`` (the instant when a duration
 of business time has elapsed), ``elapsed`` (business time between two instants) and ``is_open``.
+``add_us`` and ``elapsed_us`` answer the first two in whole epoch microseconds, exactly as the
+datetime forms (which have microsecond resolution) do: the SLA clocks use them.
 ``BusinessHours`` works in local wall-clock per day, so a 08:00-18:00 window stays 08:00-18:00
 local across a DST change; a window that contains the change lasts its real elapsed time.
 
@@ -32,12 +34,20 @@ __all__ = [
 ]
 
 Span = tuple[datetime, datetime]
+SpanUs = tuple[int, int]  # epoch microseconds
 
 _ZERO = timedelta(0)
 _DAY = timedelta(days=1)
 _MAX_CLOSED_DAYS = 400  # a run of closed days this long means the calendar never opens again
 _CACHE_DAYS = 2048
 _CACHE_ADDS = 16384  # ~4 MB; open tickets × targets whose clocks are asked again
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+def to_us(t: datetime) -> int:
+    """Return the aware instant ``t`` in whole epoch microseconds."""
+    return (_utc(t) - _EPOCH) // _US
 
 
 class Calendar(Protocol):
@@ -53,6 +63,14 @@ class Calendar(Protocol):
 
     def is_open(self, t: datetime) -> bool:
         """Return whether the business clock runs at ``t``."""
+        ...
+
+    def add_us(self, start: int, duration: int) -> int:
+        """Return ``add`` in epoch microseconds (``duration`` in microseconds)."""
+        ...
+
+    def elapsed_us(self, start: int, end: int) -> int:
+        """Return ``elapsed`` in microseconds, between epoch-microsecond instants."""
         ...
 
 
@@ -84,6 +102,16 @@ class TwentyFourSeven:
         """Return True: the clock always runs."""
         _utc(t)
         return True
+
+    def add_us(self, start: int, duration: int) -> int:
+        """Return ``start`` plus ``duration`` microseconds."""
+        if duration < 0:
+            raise ValueError(f"negative duration {duration} µs")
+        return start + duration
+
+    def elapsed_us(self, start: int, end: int) -> int:
+        """Return the real microseconds between two instants."""
+        return end - start
 
     def __repr__(self) -> str:
         return "TWENTY_FOUR_SEVEN"
@@ -140,6 +168,8 @@ class BusinessHours:
         self._country_years: dict[int, frozenset[date]] = {}
         self._days: dict[date, tuple[Span, ...]] = {}
         self._adds: dict[tuple[datetime, timedelta], datetime] = {}  # (UTC start, duration) → due
+        self._days_us: dict[date, tuple[SpanUs, ...]] = {}
+        self._adds_us: dict[tuple[int, int], int] = {}
 
     @classmethod
     def from_config(
@@ -197,6 +227,49 @@ class BusinessHours:
             day += _DAY
         return total
 
+    def add_us(self, start: int, duration: int) -> int:
+        """Return ``add`` in epoch microseconds (``duration`` in microseconds)."""
+        if duration < 0:
+            raise ValueError(f"negative duration {duration} µs")
+        if not duration:
+            return start
+        due = self._adds_us.get((start, duration))
+        if due is None:
+            due = self._add_us(start, duration)
+            if len(self._adds_us) >= _CACHE_ADDS:
+                self._adds_us.clear()
+            self._adds_us[(start, duration)] = due
+        return due
+
+    def _add_us(self, t: int, remaining: int) -> int:
+        # as `_add_utc`, a day early for the same reason
+        day, closed = self._local_date_us(t) - _DAY, 0
+        while True:
+            spans = self._day_spans_us(day)
+            closed = 0 if spans else closed + 1
+            if closed > _MAX_CLOSED_DAYS:
+                raise ValueError(f"{self!r} has no open hours for {_MAX_CLOSED_DAYS} days")
+            for open_at, close_at in spans:
+                if close_at <= t:
+                    continue
+                open_at = max(open_at, t)
+                if remaining <= close_at - open_at:
+                    return open_at + remaining
+                remaining -= close_at - open_at
+            day += _DAY
+
+    def elapsed_us(self, start: int, end: int) -> int:
+        """Return ``elapsed`` in microseconds, between epoch-microsecond instants."""
+        if end < start:
+            return -self.elapsed_us(end, start)
+        total = 0
+        day, last = self._local_date_us(start) - _DAY, self._local_date_us(end)
+        while day <= last:
+            for open_at, close_at in self._day_spans_us(day):
+                total += max(0, min(close_at, end) - max(open_at, start))
+            day += _DAY
+        return total
+
     def is_open(self, t: datetime) -> bool:
         """Return whether ``t`` falls inside an opening window."""
         u = _utc(t)
@@ -218,6 +291,19 @@ class BusinessHours:
 
     def _local_date(self, t: datetime) -> date:
         return t.astimezone(self._zone).date()
+
+    def _local_date_us(self, t: int) -> date:
+        # zone offsets are whole seconds: the second holding `t` has its date
+        return datetime.fromtimestamp(t // 1_000_000, self._zone).date()
+
+    def _day_spans_us(self, day: date) -> tuple[SpanUs, ...]:
+        cached = self._days_us.get(day)
+        if cached is None:
+            if len(self._days_us) >= _CACHE_DAYS:
+                self._days_us.clear()
+            spans = self._day_spans(day)
+            cached = self._days_us[day] = tuple((to_us(a), to_us(b)) for a, b in spans)
+        return cached
 
     def _spans_from(self, t: datetime) -> Iterator[Span]:
         # Start a day early: around a DST fold an instant may sit in the previous day's window.

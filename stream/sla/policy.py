@@ -13,9 +13,11 @@ later by the business time spent paused, and while paused there is no due instan
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import cached_property
 
 from stream.sla.calendars import TWENTY_FOUR_SEVEN, Calendar
 
@@ -27,6 +29,7 @@ __all__ = [
     "TargetState",
     "active_seconds",
     "breach_time",
+    "clock",
     "match_policy",
     "target_state",
 ]
@@ -36,6 +39,7 @@ DEFAULT_PAUSE_ON = frozenset({"pending", "on_hold"})
 
 Pause = tuple[float, float | None]
 """A paused interval in epoch seconds; an end of None means still paused."""
+_US = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,12 @@ class SlaPolicy:
             and (self.match_queue is None or queue in self.match_queue)
             and (self.match_channel is None or channel in self.match_channel)
         )
+
+    @cached_property
+    def targets_us(self) -> tuple[tuple[str, int], ...]:
+        """Return (name, duration in microseconds) of each target this policy sets."""
+        set_ = ((name, self.target(name)) for name in TARGETS)
+        return tuple((name, d // _US) for name, d in set_ if d is not None)
 
     def target(self, name: str) -> timedelta | None:
         """Return the duration of target ``name``, None if this policy does not set it."""
@@ -124,18 +134,26 @@ def target_state(
         raise ValueError(f"unknown SLA target {target_name!r}, expected one of {TARGETS}")
     if duration < timedelta(0):
         raise ValueError(f"negative SLA target {duration}")
+    due, remaining, met, breached = clock(calendar, start, duration // _US, pauses, met_at, now)
+    return TargetState(target_name, start, due, remaining, met, breached)
+
+
+def clock(
+    calendar: Calendar,
+    start: float,
+    duration_us: int,
+    pauses: Sequence[Pause],
+    met_at: float | None,
+    now: float,
+) -> tuple[float | None, float | None, float | None, bool]:
+    """Return `target_state`'s (due_at, remaining_paused, met_at, breached), unchecked."""
     met = met_at if met_at is not None and met_at <= now else None
     # The clock stops when the target is met: later pauses cannot move the due instant.
     until = now if met is None else met
-    due, remaining = _walk(calendar, start, duration, _clip(pauses, start, until))
-    return TargetState(
-        target=target_name,
-        started_at=start,
-        due_at=due,
-        remaining_paused=remaining,
-        met_at=met,
-        breached=due is not None and due < until,
-    )
+    if pauses:
+        pauses = _clip(pauses, start, until)
+    due, remaining = _walk(calendar, start, duration_us, pauses)
+    return due, remaining, met, due is not None and due < until
 
 
 def breach_time(
@@ -187,21 +205,26 @@ def _clip(pauses: Sequence[Pause], start: float, until: float) -> list[Pause]:
 
 
 def _walk(
-    calendar: Calendar, start: float, duration: timedelta, pauses: Sequence[Pause]
+    calendar: Calendar, start: float, duration: int, pauses: Sequence[Pause]
 ) -> tuple[float | None, float | None]:
-    """Return (due instant, business seconds left if paused) running the clock between pauses."""
-    cursor, remaining = _dt(start), duration
+    """Return (due instant, business seconds left if paused) running the clock between pauses.
+
+    The walk is in whole microseconds (`duration` too), as it was over datetimes.
+    """
+    cursor, remaining = _us(start), duration
     for pause_start, pause_end in pauses:
-        due = calendar.add(cursor, remaining)
-        paused_at = _dt(pause_start)
+        due = calendar.add_us(cursor, remaining)
+        paused_at = _us(pause_start)
         if due <= paused_at:
-            return due.timestamp(), None  # due (or breached) before this pause began
-        remaining -= calendar.elapsed(cursor, paused_at)
+            return due / 1_000_000, None  # due (or breached) before this pause began
+        remaining -= calendar.elapsed_us(cursor, paused_at)
         if pause_end is None:
-            return None, remaining.total_seconds()
-        cursor = _dt(pause_end)
-    return calendar.add(cursor, remaining).timestamp(), None
+            return None, remaining / 1_000_000
+        cursor = _us(pause_end)
+    return calendar.add_us(cursor, remaining) / 1_000_000, None
 
 
-def _dt(t: float) -> datetime:
-    return datetime.fromtimestamp(t, UTC)
+def _us(t: float) -> int:
+    """Return epoch seconds `t` in whole microseconds, rounded as `datetime.fromtimestamp`."""
+    frac, whole = math.modf(t)
+    return int(whole) * 1_000_000 + round(frac * 1e6)  # half to even, as CPython rounds

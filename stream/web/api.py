@@ -55,6 +55,7 @@ def add_alerting(
                 await asyncio.sleep(COALESCE_S)
 
     routes.task(start_alerting)
+    routes.on_stop(alerting.stop)  # SIGTERM/SIGINT: stop notifying, persist, close the client
     routes.task(evaluate)
     add_endpoints(routes, alerting)
 

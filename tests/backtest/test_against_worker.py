@@ -24,7 +24,8 @@ from stream.config.root import load_config
 from stream.dev.broker import EmbeddedBroker
 from stream.kafka.history import history_records
 from tests.integration.scenario import EVENTS, T0, call
-from tests.integration.test_alerting import Sink, alerting
+from tests.integration.test_alerting import alerting
+from tests.support.sink import Sink
 from tests.support.worker import Topics, WorkerProcess, produce, sample
 
 pytestmark = pytest.mark.integration

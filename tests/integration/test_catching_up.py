@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,20 +20,11 @@ import pytest
 
 from stream.dev.broker import EmbeddedBroker
 from tests.integration.backlog import PARTITIONS, create_topics, produce
-from tests.integration.test_alerting import Sink
 from tests.reference.traffic import Record
+from tests.support.sink import Sink
 from tests.support.worker import Topics, WorkerProcess, sample
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    s = Sink()
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def config(url: str) -> dict[str, Any]:
@@ -46,7 +37,6 @@ def config(url: str) -> dict[str, Any]:
                 "window": "15m",
                 "op": ">",
                 "threshold": 0.5,
-                "min_samples": 5,
                 "for": "0s",
                 "severity": "critical",
                 "receivers": ["sink"],

@@ -18,6 +18,7 @@ from tests.support.worker import Topics, WorkerProcess, new_port, write_config
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 KILLS = 3
+MIN_EVENTS = 10_000
 
 
 def _kill_group(w: WorkerProcess) -> None:
@@ -55,9 +56,13 @@ def test_three_sigkills_under_load_lose_and_double_nothing(
             time.sleep(rng.uniform(0.0, 3.0))  # records keep arriving while it is down
             w.start()
         time.sleep(rng.uniform(5.0, 10.0))
+        # restarts from a checkpoint are quick: keep the load on until it is a steady one
+        deadline = time.monotonic() + 120
+        while sum(load.produced.values()) <= MIN_EVENTS and time.monotonic() < deadline:
+            time.sleep(0.5)
     assert load.error is None, load.error
     truth = load.produced
-    assert sum(truth.values()) > 10_000, truth  # steady load, not a trickle
+    assert sum(truth.values()) > MIN_EVENTS, truth  # steady load, not a trickle
 
     text = caught_up(w, truth, timeout=300)
     assert totals(text) == want(truth), f"seed {seed}: {totals(text)} != {want(truth)}"

@@ -57,6 +57,7 @@ def _kpi_series(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], floa
         "kpiwatch_alerts",
         "kpiwatch_config",
         "kpiwatch_catching_up",
+        "kpiwatch_broker_",
         "kpiwatch_kpi_time_seconds",
     )
     out = {}

@@ -62,6 +62,7 @@ def test_queues_beyond_the_limit_are_dead_lettered_and_metrics_stay_fast(
     assert "queue limit reached, views dead-lettered" in w.log.read_text()
     print(f"/metrics at the limit: {len(body) / 1e6:.2f} MB, scrapes {timings}, /healthz {health}")
     # not blocked behind a render: on the loop, the /healthz sent as a scrape starts waits
-    # for the whole of it (absolute figures move with the machine's load; ratios less)
-    assert max(health) < 0.5 * max(timings), (health, timings)
+    # for the whole of it (absolute figures move with the machine's load; ratios less).
+    # Renders that take under 0.5 s (or come from the KPI text cache) leave nothing to see.
+    assert max(timings) < 0.5 or max(health) < 0.5 * max(timings), (health, timings)
     assert max(timings) < 10.0, timings  # Prometheus' default scrape timeout

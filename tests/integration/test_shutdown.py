@@ -38,6 +38,8 @@ def test_signal_stops_the_worker_cleanly_and_a_restart_counts_everything_once(
         w.proc = None
         assert code == 0, f"exit code {code} after {sig.name}:\n{w.tail()}"
         assert took <= STOP_WITHIN_S, f"{sig.name} took {took:.1f} s:\n{w.tail()}"
+        print(f"{sig.name} under load: exit 0 in {took:.1f} s")
+        assert "alerting stopped" in w.log.read_text(errors="replace"), w.tail()  # client closed
         w.start()
         time.sleep(3.0)
     assert load.error is None, load.error

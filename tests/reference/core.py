@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import zlib
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -23,6 +22,7 @@ from alerts.snapshot import KpiSample
 from stream.app import build_pipeline
 from stream.config.root import Config
 from stream.pipeline.batch import Pipeline
+from stream.pipeline.batch import Record as Rec  # (Record here is the traffic's)
 from tests.reference.model import Policy, Settings
 from tests.reference.traffic import Record
 from tests.support.worker import BASE_CONFIG
@@ -35,17 +35,6 @@ SETTINGS = Settings(
     ),
 )
 """The model's reading of BASE_CONFIG (tests/support/worker.py) on the product defaults."""
-
-
-@dataclass
-class Rec:
-    """A Kafka record as the pipeline reads it."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
 
 
 def part(key: str, partitions: int) -> int:

@@ -65,3 +65,21 @@ def test_run_on_a_busy_port_is_one_line_naming_it(tmp_path: Path) -> None:
         f"kpiwatch run: port {port} on 127.0.0.1 is already in use: stop what holds it"
         f" (ss -ltnp 'sport = :{port}') or choose another port (http.port or KPIWATCH_HTTP_PORT)"
     ]
+
+
+def test_config_check_says_where_checkpoints_go(tmp_path: Path) -> None:
+    on = tmp_path / "on.yaml"
+    on.write_text("worker: {checkpoint_interval: 5s}\n")
+    env = {"PATH": "", "KPIWATCH_DATA_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, "-m", "stream", "config", "check"]
+    res = subprocess.run([*cmd, str(on)], capture_output=True, text=True, timeout=60, env=env)
+    assert res.returncode == 0, res.stderr
+    assert f"checkpoints: {tmp_path / 'data' / 'checkpoints'} (every 5 s or longer)" in res.stdout
+    off = tmp_path / "off.yaml"
+    off.write_text("worker: {checkpoints: false}\n")
+    res = subprocess.run([*cmd, str(off)], capture_output=True, text=True, timeout=60, env=env)
+    assert "checkpoints: off" in res.stdout, res
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("worker: {checkpoint_interval: 0s}\n")
+    res = subprocess.run([*cmd, str(bad)], capture_output=True, text=True, timeout=60, env=env)
+    assert res.returncode == 1 and "checkpoint_interval" in res.stderr, res

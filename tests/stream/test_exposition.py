@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry, generate_latest
 
 from alerts.snapshot import KpiSample, KpiSnapshot
-from stream.exposition import CHUNK, render_snapshot, scrape
+from stream.exposition import CHUNK, Scraper, render_snapshot, scrape
 from stream.metrics import KpiCollector
 from tests.deploy.tools import require
 from tests.stream.kpis.harness import Harness, agent, call, ticket
@@ -76,3 +76,47 @@ async def test_a_scrape_leaves_the_loop_free() -> None:
     assert body.count(b'queue="q1"') > 50  # every queue is there...
     assert b"kpiwatch_events_accepted_total" in body  # ...and the self-metrics
     assert len(gaps) >= 150 // CHUNK  # the loop ran between slices and during rendering
+
+
+async def test_kpi_text_rendered_once_per_snapshot_self_metrics_current() -> None:
+    p, registry = _pipeline(1000, 1)
+    for i in range(30):
+        _queue(p, f"q{i}", 0)
+    p.clock = lambda: 1_800_000_000.0  # one instant: the cached text is comparable
+    version = [0]
+    scraper = Scraper(p, registry, lambda: version[0], max_age=3600.0)
+    first = await scraper.body()
+    assert first == await scrape(p, registry)  # byte for byte the uncached body
+    p.metrics.views.inc(7)  # a self-metric moves, no view reached the KPIs
+    second = await scraper.body()
+    assert scraper.renders == 1  # the KPI text was a copy
+    assert b"kpiwatch_views_applied_total 37.0" in second  # 30 views + 7
+    assert second == await scrape(p, registry)
+
+    _queue(p, "late", 0)
+    version[0] += 1  # what the views agent's `kpis_changed` does
+    third = await scraper.body()
+    assert scraper.renders == 2 and b'queue="late"' in third
+
+
+async def test_kpi_text_older_than_max_age_is_rendered_again() -> None:
+    p, registry = _pipeline(1000, 1)
+    _queue(p, "q", 0)
+    scraper = Scraper(p, registry, max_age=0.05)
+    await scraper.body()
+    await scraper.body()
+    assert scraper.renders == 1
+    await asyncio.sleep(0.06)  # values that move with time alone (longest wait) move on
+    await scraper.body()
+    assert scraper.renders == 2
+
+
+async def test_concurrent_scrapes_share_one_render() -> None:
+    p, registry = _pipeline(1000, 1)
+    for i in range(50):
+        _queue(p, f"q{i}", 0)
+    scraper = Scraper(p, registry)
+    bodies = await asyncio.gather(*(scraper.body() for _ in range(5)))
+    assert (
+        scraper.renders == 1 and len({b.split(b"# HELP kpiwatch_kpi_time")[1] for b in bodies}) == 1
+    )

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from alerts.snapshot import KpiSnapshot
-from stream.metrics import KpiCollector
+from stream.metrics import KpiCollector, lag_of
 from tests.deploy.tools import require
 from tests.stream.kpis.harness import Harness, ticket
 
@@ -71,3 +71,22 @@ def test_exposition_passes_promtool(answered: Harness) -> None:
         [promtool, "check", "metrics"], input=body, capture_output=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("offsets", "ends", "lag"),
+    [
+        ({("t", 0): (10, 160)}, {("t", 0): 5010}, {("t", 0): 5000}),  # fetch frozen: the probe's
+        ({("t", 0): (10, 160)}, {}, {("t", 0): 150}),  # not probed yet: the last fetch's
+        ({("t", 0): (10, 160)}, {("t", 0): 159}, {("t", 0): 150}),  # Tansu's short end
+        ({("t", 0): (10, None)}, {("t", 0): 12}, {("t", 0): 2}),  # nothing fetched yet
+        ({("t", 0): (10, None)}, {}, {}),  # nothing known: no series
+        ({("t", 0): (10, 8)}, {}, {("t", 0): 0}),  # never negative
+    ],
+)
+def test_lag_takes_the_furthest_known_end(
+    offsets: dict[tuple[str, int], tuple[int, int | None]],
+    ends: dict[tuple[str, int], int],
+    lag: dict[tuple[str, int], int],
+) -> None:
+    assert lag_of(offsets, ends) == lag

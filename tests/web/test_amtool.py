@@ -17,8 +17,9 @@ import pytest
 
 from stream.dev.broker import EmbeddedBroker
 from tests.integration.scenario import EVENTS
+from tests.support.sink import Sink
 from tests.support.worker import Topics, WorkerProcess, produce
-from tests.web.conftest import TOKEN, Sink, calls_waiting
+from tests.web.conftest import TOKEN, calls_waiting
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,9 @@ import pytest
 
 from stream.dev.broker import EmbeddedBroker
 from tests.integration.scenario import EVENTS
+from tests.support.sink import Sink
 from tests.support.worker import Topics, WorkerProcess, produce
-from tests.web.conftest import TOKEN, Sink, calls_waiting
+from tests.web.conftest import TOKEN, calls_waiting
 
 pytestmark = pytest.mark.integration
 SCREENS = Path(os.environ.get("KPIWATCH_SCREENS", Path(tempfile.gettempdir()) / "kpiwatch-screens"))
@@ -59,10 +60,23 @@ def _shot(driver: Any, name: str) -> None:
     driver.save_screenshot(str(SCREENS / f"console-{name}.png"))
 
 
+def _main_text(driver: Any) -> str:
+    """The text of <main>; read again if the page replaced it between finding and reading
+    (a form's redirect, or a live page refreshing itself)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(50):
+        try:
+            return str(driver.find_element("tag name", "main").text)
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise AssertionError(f"<main> kept going stale on {driver.current_url}")
+
+
 def _wait_text(driver: Any, text: str, timeout: float) -> float:
     began = time.monotonic()
     while time.monotonic() - began < timeout:
-        if text in driver.find_element("tag name", "main").text:
+        if text in _main_text(driver):
             return time.monotonic() - began
         time.sleep(0.1)
     raise AssertionError(f"{text!r} not on {driver.current_url}: {driver.page_source[:3000]}")
@@ -86,7 +100,7 @@ def test_console_pages_alert_silence_and_refused_reload(
     asyncio.run(produce(broker.bootstrap, [(topics.names[s], k, v) for s, k, v in EVENTS]))
     sink.wait("firing", "billing")
     assert _wait_text(browser, "CallsWaiting", 8) < 8
-    main = browser.find_element("tag name", "main").text
+    main = _main_text(browser)
     assert "firing" in main and "2 >= 2" in main and "queue=billing" in main
     assert "sink: sent firing" in main
 
@@ -107,10 +121,10 @@ def test_console_pages_alert_silence_and_refused_reload(
     before = len(sink.alerts("firing", "billing"))
     time.sleep(5)  # more than two repeat intervals
     assert len(sink.alerts("firing", "billing")) == before
-    assert "active" in browser.find_element("tag name", "main").text
+    assert "active" in _main_text(browser)
     _shot(browser, "silences")
     browser.get(w.url + "/alerts")
-    assert "muted" in browser.find_element("tag name", "main").text
+    assert "muted" in _main_text(browser)
     _shot(browser, "alerts")
 
     # a refused reload shows on the Status page with its error
@@ -118,12 +132,12 @@ def test_console_pages_alert_silence_and_refused_reload(
     r = httpx.post(f"{w.url}/-/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
     assert r.status_code == 400
     browser.get(w.url + "/status")
-    main = browser.find_element("tag name", "main").text
+    main = _main_text(browser)
     assert "refused" in main and "rules[0].op: missing required key" in main, main
     assert "live" in main or "catching up" in main
     _shot(browser, "status")
     for path, name in (("/", "overview"), ("/notifications", "notifications")):
         browser.get(w.url + path)
-        assert "billing" in browser.find_element("tag name", "main").text
+        assert "billing" in _main_text(browser)
         _shot(browser, name)
     assert _errors(browser) == []

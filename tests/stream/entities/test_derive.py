@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import permutations
 from typing import Any
 
@@ -11,6 +12,7 @@ from stream.entities.agents import AgentKind
 from stream.entities.calls import CallKind
 from stream.entities.tickets import TicketKind
 from stream.entities.views import View
+from stream.sla.policy import SlaPolicy
 from tests.stream.entities.feed import state_of, views_of
 from tests.stream.kpis.harness import T0, Ev, agent, call, ticket
 
@@ -128,3 +130,25 @@ def test_agent_runs_older_than_retention_are_dropped() -> None:
     events = [agent("a", "busy", 0), agent("a", "available", 100), agent("a", "busy", 1000)]
     (view,) = views_of(AgentKind(500.0), events, "a")
     assert facts(view) == [("occ_available", 100.0, 900.0)]
+
+
+def test_sla_clocks_are_reused_while_their_inputs_stay_the_same() -> None:
+    policy = SlaPolicy("all", first_response=timedelta(hours=1), resolution=timedelta(hours=8))
+    kind = TicketKind([policy])
+    events = [
+        ticket("t", "ticket.created", 0, queue="q", channel="email", priority="low"),
+        ticket("t", "ticket.assigned", 60, agent_id="a"),  # no SLA input changes
+        ticket("t", "ticket.replied", 120, author="agent", public=True),
+        ticket("t", "ticket.escalated", 180),
+    ]
+    for n in range(1, len(events) + 1):
+        (memo_view,) = views_of(kind, events[:n], "t")
+        (fresh_view,) = views_of(TicketKind([policy]), events[:n], "t")
+        assert memo_view == fresh_view
+    before = kind.memo["t"]
+    (view,) = views_of(kind, events, "t")  # the same inputs again: the same clocks object
+    assert kind.memo["t"] is before and view.sla is before[1]
+    (view,) = views_of(
+        kind, [*events, ticket("t", "ticket.status_changed", 240, status="solved")], "t"
+    )
+    assert kind.memo["t"] is not before and view.sla[1].met_at == T0 + 240

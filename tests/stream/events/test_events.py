@@ -8,7 +8,6 @@ from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-import pydantic
 import pytest
 
 from stream.events.decoding import Rejection, decode
@@ -114,7 +113,7 @@ def test_utc_z_suffix_and_space_separator_are_accepted() -> None:
 def test_events_are_frozen() -> None:
     event = decode(raw("survey.responded", **C, survey="csat", score=4), "calls")
     assert isinstance(event, SurveyResponded)
-    with pytest.raises(pydantic.ValidationError):
+    with pytest.raises(AttributeError):
         event.score = 1  # type: ignore[misc]
     with pytest.raises(FrozenInstanceError):
         Rejection("x", None).reason = "y"  # type: ignore[misc]

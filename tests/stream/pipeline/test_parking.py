@@ -11,7 +11,7 @@ from aiokafka.errors import (
     RecordTooLargeError,
 )
 
-from stream.kafka.parking import too_large
+from stream.kafka.parking import size_error, too_large
 from stream.pipeline.batch import DEAD_LETTER_MAX_BYTES, parked
 
 BIG = DEAD_LETTER_MAX_BYTES + 1
@@ -73,3 +73,9 @@ def _wrapped(inner: BaseException) -> BaseException:
 )
 def test_only_size_errors_park(exc: BaseException, parks: bool) -> None:
     assert too_large(exc) is parks
+
+
+def test_the_size_error_is_found_inside_faust_s_wrapper() -> None:
+    inner = MessageSizeTooLargeError()
+    assert size_error(_wrapped(inner)) is inner
+    assert size_error(_wrapped(KafkaConnectionError())) is None

@@ -3,7 +3,6 @@ views of further queues are dead-lettered with a reason and counted."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -13,18 +12,9 @@ from prometheus_client import CollectorRegistry
 from stream.app import build_pipeline
 from stream.config.root import Config
 from stream.kpis.catalogue import Selection
-from stream.pipeline.batch import Pipeline
+from stream.pipeline.batch import Pipeline, Record
 
 NOW = datetime.now(UTC) - timedelta(minutes=5)
-
-
-@dataclass
-class Rec:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
 
 
 def _pipeline(max_queues: int, partitions: int = 2) -> tuple[Pipeline, CollectorRegistry]:
@@ -38,8 +28,8 @@ def _queue(p: Pipeline, queue: str, partition: int, call: str = "") -> list[str]
     cid = call or f"c-{queue}"
     body = {"event_id": f"{cid}-q", "type": "call.queued", "call_id": cid, "queue": queue,
             "occurred_at": NOW.isoformat()}  # fmt: skip
-    out = p.process_events("calls", [Rec("calls", 0, 0, cid.encode(), orjson.dumps(body))])
-    views = [Rec("views", partition, 0, None, v.encode()) for v in out.views]
+    out = p.process_events("calls", [Record("calls", 0, 0, cid.encode(), orjson.dumps(body))])
+    views = [Record("views", partition, 0, None, v.encode()) for v in out.views]
     return [
         dict(d.headers)["kpiwatch.reason"].decode() for d in p.process_views(views).dead_letters
     ]
@@ -74,7 +64,7 @@ def test_restored_queues_are_kept_whatever_the_limit() -> None:
     p, _ = _pipeline(2, 1)
     _queue(p, "a", 0)
     _queue(p, "b", 0)
-    state = {key: view.encode() for key, view in p.queues.views[0].items()}
+    state = dict(p.queues.views[0])  # key → the view as encoded
     q, _ = _pipeline(1, 1)  # the limit was lowered before a restart
     for key, raw in state.items():
         q.queues.load(0, key, raw)

@@ -141,6 +141,9 @@ class _Leaving(CallKind):
             return []
         return super().views(state, call_id)
 
+    def queues(self, state: EntityState, call_id: str) -> tuple[str, ...]:
+        return tuple(v.queue for v in self.views(state, call_id))
+
 
 def test_an_entity_that_leaves_every_queue_gets_tombstones_keyed_like_its_views() -> None:
     stage = EntityStage(_Leaving())
