@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.durations import parse_duration
+from stream import native
 from stream.backtest.replay import Replay
 from stream.backtest.run import Plan, backtest
 from stream.backtest.sources import Bad, file_records, in_time_order
@@ -72,7 +73,7 @@ def main() -> None:
         n = write_history(path, start=START, duration=span, rate=a.rate, seed=7, incident=inc)
         print(
             f"history: {n} events, {a.hours:g} h at {a.rate:g} contacts/s; "
-            f"before: {peak_mb():.0f} MiB"
+            f"before: {peak_mb():.0f} MiB; core {native.status()}"
         )
 
         began, cpu = time.perf_counter(), time.process_time()

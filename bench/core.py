@@ -33,6 +33,7 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from stream import native
 from stream.app import build_pipeline
 from stream.config.root import Config, load_config
 from stream.dev.traffic import TrafficModel
@@ -185,7 +186,10 @@ def main() -> None:
     runs = [replay(config, slices, args.kpi_checksum) for _ in range(args.runs)]
     if len({r[3] for r in runs}) != 1:
         sys.exit(f"runs disagree: {[r[3] for r in runs]}")
-    print(f"kpiwatch core — {len(recs)} events, {len(slices)} slices, best of {len(runs)}")
+    print(
+        f"kpiwatch core — {len(recs)} events, {len(slices)} slices, best of {len(runs)}"
+        f" (core {native.status()}; KPIWATCH_PURE=1 runs the sources)"
+    )
     report(len(recs), min(runs, key=lambda r: r[0] + r[1]))
 
 

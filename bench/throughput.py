@@ -34,6 +34,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from stream import native
 from stream.dev.broker import EmbeddedBroker
 from stream.dev.traffic import TrafficModel
 from stream.kafka.profiling import DUMP_EVERY, ENV
@@ -186,7 +187,10 @@ def main() -> None:
         label = "no checkpoints" if args.no_checkpoints else "one consume path"
         variant = run_variant(broker, tmp, recs, args.latency_samples, args.profile, extra)
         rows.append((label, *variant))
-    print(f"\nkpiwatch bench — {len(recs)} events, 1 worker process, Tansu on loopback\n")
+    print(
+        f"\nkpiwatch bench — {len(recs)} events, 1 worker process, Tansu on loopback,"
+        f" core {native.status()}\n"
+    )
     print("| measure | value |\n|---|---|")
     print(f"| (a) ceiling: aiokafka getmany + orjson.loads | {raw:,.0f} events/s |")
     for label, rate, lat, ready, restart in rows:

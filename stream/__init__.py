@@ -25,3 +25,7 @@ The map, lowest layer first (a package imports only from the ones above it):
   `stream.kafka.ingest_producer`).
 - `stream.app`: the wiring (builds real clients, registries, clocks); `stream.cli`: the command.
 """
+
+from stream import native as _native
+
+_native.guard()  # the compiled core, unless a source changed since it was built

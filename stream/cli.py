@@ -27,6 +27,12 @@ config_app = typer.Typer(
     help="Work with config files.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(config_app, name="config")
+core_app = typer.Typer(
+    help="The compiled KPI core (mypyc): build, status, clean.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(core_app, name="core")
 
 
 def _version(value: bool) -> None:
@@ -197,6 +203,35 @@ def generate(
         typer.echo(f"kpiwatch generate: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"produced {n} events to {target.bootstrap}")
+
+
+@core_app.command("build")
+def core_build() -> None:
+    """Compile the KPI core in place (needs gcc and the `native` extra)."""
+    from stream import native
+
+    try:
+        native.build()
+    except Exception as exc:  # a missing compiler or extra: the pure core still runs
+        typer.echo(f"kpiwatch core build failed, the core stays pure Python: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"compiled {len(native.MODULES)} modules into {native.GROUP}__mypyc")
+
+
+@core_app.command("status")
+def core_status() -> None:
+    """Say whether this checkout runs the compiled core, and why not if it does not."""
+    from stream import native
+
+    typer.echo(f"core: {native.status()}")
+
+
+@core_app.command("clean")
+def core_clean() -> None:
+    """Delete the compiled core: the pure Python sources run."""
+    from stream import native
+
+    typer.echo(f"deleted {len(native.clean())} compiled files")
 
 
 @app.command()

@@ -7,6 +7,7 @@ import logging
 import socket
 from pathlib import Path
 
+from stream import native
 from stream.config.root import Config
 from stream.version import kpiwatch_version
 
@@ -47,5 +48,5 @@ def banner(cfg: Config, file: Path) -> str:
     return (
         f"kpiwatch {kpiwatch_version()}: config {file}, brokers"
         f" {','.join(cfg.kafka.bootstrap_servers)}, console {url},"
-        f" {len(cfg.rules)} rule(s), {len(cfg.receivers)} receiver(s)"
+        f" {len(cfg.rules)} rule(s), {len(cfg.receivers)} receiver(s), core {native.status()}"
     )

@@ -26,10 +26,14 @@ def _aht(answered: float, ended: float, wrapup: float | None, timeout: float) ->
     return ("aht", ended + timeout, talk)
 
 
+# the fold's fields, in changelog order (mypyc reads no `__slots__` off a class)
+CALL_FIELDS = ("abandoned", "answered", "ended", "left", "queue", "queued", "surveys", "wrapup")
+
+
 class CallFold:
     """A call's milestones: the first event of each kind, in time order, wins."""
 
-    __slots__ = ("abandoned", "answered", "ended", "left", "queue", "queued", "surveys", "wrapup")
+    __slots__ = CALL_FIELDS
 
     def __init__(self) -> None:
         self.queue = ""
@@ -69,19 +73,19 @@ class CallFold:
     def copy(self) -> Self:
         """Return an independent copy (its fields are immutable)."""
         new = type(self).__new__(type(self))
-        for name in CallFold.__slots__:
+        for name in CALL_FIELDS:
             setattr(new, name, getattr(self, name))
         return new
 
     def dump(self) -> Any:
         """Return a JSON-able form for the changelog."""
-        return [getattr(self, name) for name in CallFold.__slots__]
+        return [getattr(self, name) for name in CALL_FIELDS]
 
     @classmethod
     def load(cls, dumped: Any) -> Self:
         """Parse what `dump` produced."""
         new = cls()
-        for name, value in zip(CallFold.__slots__, dumped, strict=True):
+        for name, value in zip(CALL_FIELDS, dumped, strict=True):
             setattr(new, name, value)
         new.surveys = tuple(((f[0], f[1], f[2]), q) for f, q in new.surveys)
         return new

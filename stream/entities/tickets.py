@@ -28,25 +28,29 @@ def _push(items: list[Any] | None, value: Any) -> list[Any]:
     return items
 
 
+# the fold's fields, in changelog order (mypyc reads no `__slots__` off a class)
+TICKET_FIELDS = (
+    "agent_replies",
+    "changes",
+    "channel",
+    "created",
+    "escalated",
+    "first_reply",
+    "priority",
+    "queue",
+    "reopens",
+    "replies",
+    "solved",
+    "status",
+    "survey_queue",
+    "surveys",
+)
+
+
 class TicketFold:
     """What a ticket's events, applied in time order, say about it."""
 
-    __slots__ = (
-        "agent_replies",
-        "changes",
-        "channel",
-        "created",
-        "escalated",
-        "first_reply",
-        "priority",
-        "queue",
-        "reopens",
-        "replies",
-        "solved",
-        "status",
-        "survey_queue",
-        "surveys",
-    )
+    __slots__ = TICKET_FIELDS
 
     def __init__(self) -> None:
         self.queue = self.channel = self.priority = self.survey_queue = ""
@@ -104,20 +108,20 @@ class TicketFold:
     def copy(self) -> Self:
         """Return an independent copy."""
         new = type(self).__new__(type(self))
-        for name in TicketFold.__slots__:
+        for name in TICKET_FIELDS:
             value = getattr(self, name)
             setattr(new, name, list(value) if name in _LISTS and value is not None else value)
         return new
 
     def dump(self) -> Any:
         """Return a JSON-able form for the changelog."""
-        return [getattr(self, name) for name in TicketFold.__slots__]
+        return [getattr(self, name) for name in TICKET_FIELDS]
 
     @classmethod
     def load(cls, dumped: Any) -> Self:
         """Parse what `dump` produced."""
         new = cls()
-        for name, value in zip(TicketFold.__slots__, dumped, strict=True):
+        for name, value in zip(TICKET_FIELDS, dumped, strict=True):
             if name in _LISTS and value is not None:
                 value = [tuple(v) if isinstance(v, list) else v for v in value]
             setattr(new, name, value)

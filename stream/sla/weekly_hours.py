@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import time
+from typing import Any
 
 OpenSpan = tuple[time, time]
 """A local opening window; an end of ``MIDNIGHT`` means midnight at the end of the day (24:00)."""
@@ -58,12 +59,13 @@ def check_weekly(weekly: Mapping[int, Sequence[OpenSpan]]) -> WeeklyHours:
     return tuple(days)
 
 
-def parse_hours(hours: Mapping[str, str]) -> dict[int, tuple[OpenSpan, ...]]:
+def parse_hours(hours: Mapping[Any, Any]) -> dict[int, tuple[OpenSpan, ...]]:
     """Parse ``{"mon-fri": "08:00-18:00", "sat": "09:00-12:00,13:00-15:00"}`` into weekly hours.
 
     Keys are day names (``mon`` or ``monday``), ranges (``mon-fri``, wrapping ``fri-mon``) and
     comma lists of both; values are comma lists of ``HH:MM-HH:MM`` (``24:00`` ends at midnight)
-    or ``closed``. A day may appear under one key only. Unlisted days are closed.
+    or ``closed``. A day may appear under one key only. Unlisted days are closed. Keys and
+    values are checked here (`Any`: compiled, a declared type would fail before the check).
     """
     weekly: dict[int, tuple[OpenSpan, ...]] = {}
     owner: dict[int, str] = {}

@@ -147,7 +147,7 @@ def test_sla_clocks_are_reused_while_their_inputs_stay_the_same() -> None:
         assert memo_view == fresh_view
     before = kind.memo["t"]
     (view,) = views_of(kind, events, "t")  # the same inputs again: the same clocks object
-    assert kind.memo["t"] is before and view.sla is before[1]
+    assert kind.memo["t"] == before and view.sla is before[1]
     (view,) = views_of(
         kind, [*events, ticket("t", "ticket.status_changed", 240, status="solved")], "t"
     )
