@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from math import copysign
 from operator import itemgetter
 from typing import Any, cast
 
@@ -46,6 +47,20 @@ _TYPE = {"stateset": "gauge", "gaugehistogram": "histogram", "unknown": "untyped
 _OM_SUFFIXES = ("_created", "_gsum", "_gcount")  # samples moved to gauges of their own
 
 Key = tuple[Any, ...]  # a series: its sample name, then what fixes its label set
+
+
+class _Texts(dict[float, str]):
+    """Values already formatted in one render: KPI values repeat (counts, 0, 1).
+
+    texts[v] if v else _ZEROS[copysign(1.0, v)]  # -0.0 == 0.0: never looked up as keys
+    """
+
+    def __missing__(self, value: float) -> str:
+        text = self[value] = _go(value)
+        return text
+
+
+_ZEROS = {1.0: _go(0.0), -1.0: _go(-0.0)}
 
 
 def _prefix(name: str, labels: Mapping[str, str]) -> str:
@@ -165,6 +180,11 @@ class Renderer:
         heads: dict[str, str] = {}  # family name: its HELP and TYPE lines, first seen first
         lines: dict[str, list[str]] = {}
 
+        texts = _Texts()
+
+        def num(value: float) -> str:
+            return texts[value] if value else _ZEROS[copysign(1.0, value)]
+
         def family(name: str, head: str) -> list[str]:
             found = lines.get(name)
             if found is None:
@@ -188,18 +208,18 @@ class Renderer:
                     key = (p.metric, p.values(labels), stat)
                     pre = used[key] = kept.get(key) or p.prefixes(labels)
                     total = value * n if value is not None else 0.0
-                    out.append(f"{pre[0]}{_go(total)}\n{pre[1]}{_go(float(n))}\n")
+                    out.append(f"{pre[0]}{num(total)}\n{pre[1]}{num(float(n))}\n")
                 elif stat in _QUANTILE and value is not None:
                     key = (p.metric, p.values(labels), stat)
                     pre = used[key] = kept.get(key) or p.prefixes(labels, _QUANTILE[stat])
-                    out.append(f"{pre[0]}{_go(value)}\n")
+                    out.append(f"{pre[0]}{num(value)}\n")
                 continue
             key = (p.metric, p.values(labels))
             pre = used[key] = kept.get(key) or p.prefixes(labels)
             if value is not None:
-                family(p.metric, p.head).append(f"{pre[0]}{_go(value)}\n")
+                family(p.metric, p.head).append(f"{pre[0]}{num(value)}\n")
             if p.samples and n is not None:
-                family(p.samples, p.samples_head).append(f"{pre[1]}{_go(float(n))}\n")
+                family(p.samples, p.samples_head).append(f"{pre[1]}{num(float(n))}\n")
         self._series = used
         return "".join(text for n, h in heads.items() for text in (h, *lines[n])).encode()
 
