@@ -49,26 +49,25 @@ _OM_SUFFIXES = ("_created", "_gsum", "_gcount")  # samples moved to gauges of th
 Key = tuple[Any, ...]  # a series: its sample name, then what fixes its label set
 
 
-class _Texts(dict[float, str]):
-    """Values already formatted in one render: KPI values repeat (counts, 0, 1).
-
-    texts[v] if v else _ZEROS[copysign(1.0, v)]  # -0.0 == 0.0: never looked up as keys
-    """
-
-    def __missing__(self, value: float) -> str:
-        text = self[value] = _go(value)
-        return text
-
-
+# zeros are formatted by sign, not looked up among a render's values: -0.0 == 0.0
 _ZEROS = {1.0: _go(0.0), -1.0: _go(-0.0)}
 
 
-def _prefix(name: str, labels: Mapping[str, str]) -> str:
+class _Pairs(dict[tuple[str, str], str]):
+    """Labels already escaped in one render, `k="v"` by (k, v): a queue's series share
+    its `queue="..."`, every queue's the same windows, channels, priorities."""
+
+    def __missing__(self, pair: tuple[str, str]) -> str:
+        text = self[pair] = f'{_label_name(pair[0])}="{_esc(pair[1])}"'
+        return text
+
+
+def _prefix(name: str, labels: Mapping[str, str], pairs: _Pairs) -> str:
     """Return a sample line up to its value: `name{k="v",...} `, as `generate_latest`."""
     if not labels:
         return f"{_metric_name(name)} "
-    pairs = ",".join(f'{_label_name(k)}="{_esc(v)}"' for k, v in sorted(labels.items()))
-    return f"{_metric_name(name)}{{{pairs}}} "
+    text = ",".join([pairs[kv] for kv in sorted(labels.items())])
+    return f"{_metric_name(name)}{{{text}}} "
 
 
 # names come from code, not data: few, each checked against the legacy charset once
@@ -98,15 +97,19 @@ class _Kpi:
     samples: str  # the `_samples` family of a windowed ratio or mean, else ""
     samples_head: str
 
-    def prefixes(self, labels: Mapping[str, str], quantile: str = "") -> tuple[str, str]:
+    def prefixes(
+        self, labels: Mapping[str, str], pairs: _Pairs, quantile: str = ""
+    ) -> tuple[str, str]:
         """Return the text before the values of a series' lines: value and `_samples`,
         `_sum` and `_count` (a summary's mean), or a quantile and ""."""
         own = {k: labels[k] for k in self.labels}
         if quantile:
-            return _prefix(self.metric, {**own, "quantile": quantile}), ""
+            return _prefix(self.metric, {**own, "quantile": quantile}, pairs), ""
         if self.summary:
-            return _prefix(self.metric + "_sum", own), _prefix(self.metric + "_count", own)
-        return _prefix(self.metric, own), _prefix(self.samples, own) if self.samples else ""
+            sums = _prefix(self.metric + "_sum", own, pairs)
+            return sums, _prefix(self.metric + "_count", own, pairs)
+        own_samples = _prefix(self.samples, own, pairs) if self.samples else ""
+        return _prefix(self.metric, own, pairs), own_samples
 
 
 def _plan(name: str) -> _Kpi:
@@ -152,7 +155,7 @@ class Renderer:
 
     def families(self, metrics: Iterable[Metric]) -> bytes:
         """Return the text `generate_latest` gives for a collector yielding `metrics`."""
-        kept, used = self._lines, {}
+        kept, used, pairs = self._lines, {}, _Pairs()
         out: list[str] = []
         for m in metrics:
             suffix, kind = _SHOWN.get(m.type, ("", _TYPE.get(m.type, m.type)))
@@ -161,7 +164,7 @@ class Renderer:
             om: dict[str, list[str]] = {}
             for s in m.samples:
                 key = (s.name, tuple(s.labels.items()))
-                pre = used[key] = kept.get(key) or _prefix(s.name, s.labels)
+                pre = used[key] = kept.get(key) or _prefix(s.name, s.labels, pairs)
                 stamp = "" if s.timestamp is None else f" {int(float(s.timestamp) * 1000):d}"
                 line = f"{pre}{_go(s.value)}{stamp}\n"
                 if s.name in moved:
@@ -176,14 +179,18 @@ class Renderer:
 
     def snapshot(self, snapshot: KpiSnapshot) -> bytes:
         """Return the text `generate_latest` gives for `KpiCollector` over `snapshot`."""
-        kept, used = self._series, {}
+        kept, used, pairs = self._series, {}, _Pairs()
+        texts: dict[float, str] = {}  # values formatted: KPI values repeat (counts, 0, 1)
         heads: dict[str, str] = {}  # family name: its HELP and TYPE lines, first seen first
         lines: dict[str, list[str]] = {}
 
-        texts = _Texts()
-
         def num(value: float) -> str:
-            return texts[value] if value else _ZEROS[copysign(1.0, value)]
+            if not value:
+                return _ZEROS[copysign(1.0, value)]
+            text = texts.get(value)
+            if text is None:
+                text = texts[value] = _go(value)
+            return text
 
         def family(name: str, head: str) -> list[str]:
             found = lines.get(name)
@@ -199,27 +206,29 @@ class Renderer:
             if p is None:
                 if s.kpi.startswith("agents_"):
                     key: Key = (_AGENTS[0], tuple(labels.items()))
-                    pre = used[key] = kept.get(key) or (_prefix(_AGENTS[0], labels), "")
+                    pre = used[key] = kept.get(key) or (_prefix(_AGENTS[0], labels, pairs), "")
                     family(_AGENTS[0], _AGENTS_HEAD).append(f"{pre[0]}{_go(value or 0.0)}\n")
                 continue
             if p.summary:
                 out, stat = family(p.metric, p.head), labels.get("stat")
                 if stat == "mean" and n is not None:  # 0 observations: _sum 0, _count 0
                     key = (p.metric, p.values(labels), stat)
-                    pre = used[key] = kept.get(key) or p.prefixes(labels)
+                    pre = used[key] = kept.get(key) or p.prefixes(labels, pairs)
                     total = value * n if value is not None else 0.0
                     out.append(f"{pre[0]}{num(total)}\n{pre[1]}{num(float(n))}\n")
                 elif stat in _QUANTILE and value is not None:
                     key = (p.metric, p.values(labels), stat)
-                    pre = used[key] = kept.get(key) or p.prefixes(labels, _QUANTILE[stat])
+                    pre = used[key] = kept.get(key) or p.prefixes(labels, pairs, _QUANTILE[stat])
                     out.append(f"{pre[0]}{num(value)}\n")
                 continue
             key = (p.metric, p.values(labels))
-            pre = used[key] = kept.get(key) or p.prefixes(labels)
+            pre = used[key] = kept.get(key) or p.prefixes(labels, pairs)
             if value is not None:
-                family(p.metric, p.head).append(f"{pre[0]}{num(value)}\n")
+                out = lines.get(p.metric) or family(p.metric, p.head)
+                out.append(f"{pre[0]}{num(value)}\n")
             if p.samples and n is not None:
-                family(p.samples, p.samples_head).append(f"{pre[1]}{num(float(n))}\n")
+                out = lines.get(p.samples) or family(p.samples, p.samples_head)
+                out.append(f"{pre[1]}{num(float(n))}\n")
         self._series = used
         return "".join(text for n, h in heads.items() for text in (h, *lines[n])).encode()
 
