@@ -23,6 +23,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from alerts.metrics import AlertStatesCollector, NotifyMetrics
 from alerts.snapshot import KpiSample, KpiSnapshot
 from stream.exposition import Renderer
 from stream.kpis.catalogue import KPIS
@@ -148,12 +149,19 @@ def test_the_worker_collectors_and_kpis_over_renders() -> None:
     registry.register(lag_collector(lambda: lags))
     registry.register(broker_collector(lambda: True))
     registry.register(catching_up_collector(lambda: False))
+    notify = NotifyMetrics(registry)  # what the alert engine registers
+    states: dict[str, dict[str, int]] = {}
+    registry.register(AlertStatesCollector(lambda: states, lambda: {"hook": len(states)}))
     renderer, kpis = Renderer(), Renderer()
     for step, queues in enumerate([["a", 'b"'], ["a", 'b"', "c\\"], ["c\\"], ["d\n"]]):
         for q in queues:
             _queue(p, q, 0, call=f"c-{q}-{step}")
         p.metrics.state_writes.labels(f"stage{step}").inc()
         lags[("calls", step)] = step
+        notify.sent.labels(f'hook "{step}"').inc()
+        notify.failed.labels("hook", "timeout\\n" if step % 2 else "5xx").inc()
+        notify.duration.labels("slack").observe(step / 7)
+        states[f"rule{step}"] = {"firing": step}
         assert renderer.families(registry.collect()) == generate_latest(registry)
         snapshot = p.snapshot()
         # queues that left: their samples are not in this snapshot
