@@ -120,13 +120,15 @@ def _plan(name: str) -> _Kpi:
         d.metric,
         _head(d.metric, d.help, "summary" if summary else "gauge"),
         d.labels,
-        itemgetter(*d.labels),
+        itemgetter(*d.labels) if d.labels else lambda labels: (),
         summary,
         sm,
         _head(sm, f"Observations behind {d.metric} in the window.", "gauge") if sm else "",
     )
 
 
+# a series is keyed by its metric and label values: every metric here is one KPI's, so
+# the metric fixes the label names (agents_* KPIs share one: they are keyed otherwise)
 _KPIS = {name: _plan(name) for name in KPIS if not name.startswith("agents_")}
 _AGENTS_HEAD = _head(*_AGENTS)
 

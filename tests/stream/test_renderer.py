@@ -89,6 +89,12 @@ def test_families_match_generate_latest_as_label_sets_change() -> None:
         assert renderer.kept() == fresh.kept()  # only what this render used
 
 
+def test_a_kpi_metric_has_one_set_of_label_names() -> None:
+    """What the snapshot's series keys rely on (metric and label values)."""
+    metrics = [d.metric for name, d in KPIS.items() if not name.startswith("agents_")]
+    assert len(metrics) == len(set(metrics))
+
+
 def _kpi_samples(queues: list[str], step: int) -> list[KpiSample]:
     """Return a sample of every catalogue KPI (and agents, and an unknown KPI) per queue."""
     out: list[KpiSample] = []
