@@ -7,17 +7,24 @@ survey (so each exposes its usual series). Timed (best of 5): the old scrape
 (`generate_latest` over `KpiCollector`, all on the loop), the new one
 (`stream.exposition.scrape`) and its part on the loop, a scrape when no view arrived since
 the last one (`Scraper.body`: the KPI text is a copy, the self-metrics rendered), and the
-snapshot an alert round reads: every KPI (before) and only one rule's KPI (after).
+snapshot an alert round reads: every KPI (before) and only one rule's KPI (after). Then
+the CPU time of rendering the KPI text (best of 5, a new snapshot each time): by a new
+`Renderer` (before: every label set escaped from scratch) and by one kept across renders
+(after: only the values formatted), and the series texts it keeps. The synthetic queues
+repeat a handful of values, which a render formats once each: the `dv` columns render
+the same snapshots with every value distinct (the worst case for that).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import sys
 import time
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,9 +34,10 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from alerts.snapshot import KpiSnapshot
 from stream.app import build_pipeline
 from stream.config.root import Config
-from stream.exposition import Scraper, kpi_snapshot, scrape
+from stream.exposition import Renderer, Scraper, kpi_snapshot, scrape
 from stream.kpis.catalogue import Selection
 from stream.metrics import KpiCollector
 from stream.pipeline.batch import Record
@@ -112,6 +120,38 @@ async def _cached(pipeline: Any, registry: CollectorRegistry, rounds: int = 5) -
     return min(times)
 
 
+def cpu_ms(render: Callable[[KpiSnapshot], bytes], snapshot: KpiSnapshot) -> float:
+    """Return the CPU time of `render(snapshot)`, in milliseconds."""
+    began = time.thread_time()
+    render(snapshot)
+    return (time.thread_time() - began) * 1000
+
+
+def renders(snapshots: list[KpiSnapshot]) -> tuple[float, float, int]:
+    """Return the CPU ms of a KPI render, new Renderer and kept one, and what it keeps."""
+    kept = Renderer()
+    kept.snapshot(snapshots[0])  # the first render after a start escapes every label set
+    before, after = [], []
+    for snapshot in snapshots[1:]:  # interleaved: both see the same load on the machine
+        before.append(cpu_ms(lambda s: Renderer().snapshot(s), snapshot))
+        after.append(cpu_ms(kept.snapshot, snapshot))
+    return min(before), min(after), kept.kept()
+
+
+def distinct(snapshot: KpiSnapshot, seed: int) -> KpiSnapshot:
+    """Return `snapshot` with every value and sample count (nearly surely) distinct."""
+    rng = random.Random(seed)
+    samples = tuple(
+        replace(
+            s,
+            value=None if s.value is None else rng.uniform(0.0, 1000.0),
+            samples=None if s.samples is None else rng.randrange(1, 10**9),
+        )
+        for s in snapshot
+    )
+    return KpiSnapshot(snapshot.at, samples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--queues", type=int, nargs="+", default=[500, 1000])
@@ -128,6 +168,11 @@ def main() -> None:
         "cached s",
         "all kpis s",
         "rule s",
+        "new r ms",
+        "kept r ms",
+        "new dv ms",
+        "kept dv ms",
+        "kept",
     )
     print(" ".join(f"{h:>10}" for h in head))
     for n in args.queues:
@@ -147,7 +192,18 @@ def main() -> None:
             best(pipeline.snapshot),  # what every alert round read before
             best(lambda p=pipeline: p.snapshot(ONE_RULE)),  # one rule's KPI and window
         )
-        row = (n, refused, exposed, f"{len(body) / 1e6:.2f}", *(f"{f:.3f}" for f in figures))
+        snapshots = [asyncio.run(kpi_snapshot(pipeline)) for _ in range(6)]
+        before, after, kept = renders(snapshots)
+        before_dv, after_dv, _ = renders([distinct(s, i) for i, s in enumerate(snapshots)])
+        row = (
+            n,
+            refused,
+            exposed,
+            f"{len(body) / 1e6:.2f}",
+            *(f"{f:.3f}" for f in figures),
+            *(f"{f:.1f}" for f in (before, after, before_dv, after_dv)),
+            kept,
+        )
         print(" ".join(f"{v:>10}" for v in row))
 
 

@@ -4,20 +4,26 @@
 
 What touches live state runs on the loop, in slices: the KPI samples, queue by queue
 with a yield every `CHUNK` queues, and one `registry.collect()` of the small
-self-metrics. Turning them into text (most of a scrape's cost) runs in a thread. The
-KPI text is written directly (the catalogue's label names are valid by construction),
-byte for byte what `generate_latest` gives for `stream.metrics.KpiCollector`.
+self-metrics. Turning them into text (most of a scrape's cost) runs in a thread, by a
+`Renderer` that keeps each series' escaped `name{labels}` text from one render to the
+next: byte for byte what `generate_latest` gives (for the KPIs, over
+`stream.metrics.KpiCollector`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from math import copysign
+from operator import itemgetter
 from typing import Any, cast
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import Metric
+from prometheus_client.openmetrics.exposition import escape_label_name, escape_metric_name
 from prometheus_client.utils import floatToGoString
 
 from alerts.snapshot import KpiSample, KpiSnapshot
@@ -35,69 +41,203 @@ _CLOCK = (
     " wall clock when live, the newest event time when replaying history.",
     "gauge",
 )
+# how `generate_latest` shows an OpenMetrics family in the text format: name, type
+_SHOWN = {"counter": ("_total", "counter"), "info": ("_info", "gauge")}
+_TYPE = {"stateset": "gauge", "gaugehistogram": "histogram", "unknown": "untyped"}
+_OM_SUFFIXES = ("_created", "_gsum", "_gcount")  # samples moved to gauges of their own
+
+Key = tuple[Any, ...]  # a series: its sample name, then what fixes its label set
+
+
+# zeros are formatted by sign, not looked up among a render's values: -0.0 == 0.0
+_ZEROS = {1.0: _go(0.0), -1.0: _go(-0.0)}
+
+
+class _Pairs(dict[tuple[str, str], str]):
+    """Labels already escaped in one render, `k="v"` by (k, v): a queue's series share
+    its `queue="..."`, every queue's the same windows, channels, priorities."""
+
+    def __missing__(self, pair: tuple[str, str]) -> str:
+        text = self[pair] = f'{_label_name(pair[0])}="{_esc(pair[1])}"'
+        return text
+
+
+def _prefix(name: str, labels: Mapping[str, str], pairs: _Pairs) -> str:
+    """Return a sample line up to its value: `name{k="v",...} `, as `generate_latest`."""
+    if not labels:
+        return f"{_metric_name(name)} "
+    text = ",".join([pairs[kv] for kv in sorted(labels.items())])
+    return f"{_metric_name(name)}{{{text}}} "
+
+
+# names come from code, not data: few, each checked against the legacy charset once
+_metric_name = lru_cache(maxsize=4096)(escape_metric_name)
+_label_name = lru_cache(maxsize=4096)(escape_label_name)
 
 
 def _esc(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
-def _line(name: str, labels: dict[str, str], value: float) -> str:
-    pairs = ",".join(f'{k}="{_esc(labels[k])}"' for k in sorted(labels))
-    return f"{name}{{{pairs}}} {_go(value)}\n"
+def _head(name: str, doc: str, kind: str) -> str:
+    doc = doc.replace("\\", r"\\").replace("\n", r"\n")
+    shown = _metric_name(name)
+    return f"# HELP {shown} {doc}\n# TYPE {shown} {kind}\n"
 
 
-class _Families:
-    """Metric families in first-seen order: (help, type) and their sample lines."""
+@dataclass(frozen=True, slots=True)
+class _Kpi:
+    """How one catalogue KPI's samples become lines: its families and label names."""
+
+    metric: str
+    head: str
+    labels: tuple[str, ...]
+    values: Callable[[Mapping[str, str]], object]  # its label values: a series' key
+    summary: bool
+    samples: str  # the `_samples` family of a windowed ratio or mean, else ""
+    samples_head: str
+
+    def prefixes(
+        self, labels: Mapping[str, str], pairs: _Pairs, quantile: str = ""
+    ) -> tuple[str, str]:
+        """Return the text before the values of a series' lines: value and `_samples`,
+        `_sum` and `_count` (a summary's mean), or a quantile and ""."""
+        own = {k: labels[k] for k in self.labels}
+        if quantile:
+            return _prefix(self.metric, {**own, "quantile": quantile}, pairs), ""
+        if self.summary:
+            sums = _prefix(self.metric + "_sum", own, pairs)
+            return sums, _prefix(self.metric + "_count", own, pairs)
+        own_samples = _prefix(self.samples, own, pairs) if self.samples else ""
+        return _prefix(self.metric, own, pairs), own_samples
+
+
+def _plan(name: str) -> _Kpi:
+    d = KPIS[name]
+    sm = d.samples_metric or ""
+    summary = d.kind is KpiKind.SUMMARY
+    return _Kpi(
+        d.metric,
+        _head(d.metric, d.help, "summary" if summary else "gauge"),
+        d.labels,
+        itemgetter(*d.labels) if d.labels else lambda labels: (),
+        summary,
+        sm,
+        _head(sm, f"Observations behind {d.metric} in the window.", "gauge") if sm else "",
+    )
+
+
+# a series is keyed by its metric and label values: every metric here is one KPI's, so
+# the metric fixes the label names (agents_* KPIs share one: they are keyed otherwise)
+_KPIS = {name: _plan(name) for name in KPIS if not name.startswith("agents_")}
+_AGENTS_HEAD = _head(*_AGENTS)
+
+
+class Renderer:
+    """Prometheus text, each series' `name{labels}` text kept from the last render.
+
+    renderer = Renderer()                        # one per scraper: it outlives renders
+    text = renderer.families(registry.collect()) # == generate_latest(registry)
+    kpis = renderer.snapshot(snapshot)           # == generate_latest over KpiCollector
+
+    A render looks each series up by its name and label values: one seen by the last
+    render costs its value formatted and a join; a new one is escaped once. What is
+    kept is what the last render used (one set for `families`, one for `snapshot`): label
+    sets gone are dropped. Renders may run at once in threads: each reads what is kept
+    and, when done, replaces it with what it used.
+    """
 
     def __init__(self) -> None:
-        self.heads: dict[str, tuple[str, str]] = {}
-        self.lines: dict[str, list[str]] = {}
+        self._lines: dict[Key, str] = {}  # families: a sample's text before its value
+        self._series: dict[Key, tuple[str, str]] = {}  # snapshot: `_Kpi.prefixes`
 
-    def get(self, name: str, doc: str, kind: str) -> list[str]:
-        lines = self.lines.get(name)
-        if lines is None:
-            self.heads[name] = (doc, kind)
-            lines = self.lines[name] = []
-        return lines
+    def kept(self) -> int:
+        """Return how many series texts are kept (both sets)."""
+        return len(self._lines) + len(self._series)
 
-    def text(self) -> Iterator[str]:
-        for name, (doc, kind) in self.heads.items():
-            doc = doc.replace("\\", r"\\").replace("\n", r"\n")
-            yield f"# HELP {name} {doc}\n# TYPE {name} {kind}\n"
-            yield from self.lines[name]
+    def families(self, metrics: Iterable[Metric]) -> bytes:
+        """Return the text `generate_latest` gives for a collector yielding `metrics`."""
+        kept, used, pairs = self._lines, {}, _Pairs()
+        out: list[str] = []
+        for m in metrics:
+            suffix, kind = _SHOWN.get(m.type, ("", _TYPE.get(m.type, m.type)))
+            out.append(_head(m.name + suffix, m.documentation, kind))
+            moved = {m.name + s: s for s in _OM_SUFFIXES}
+            om: dict[str, list[str]] = {}
+            for s in m.samples:
+                key = (s.name, tuple(s.labels.items()))
+                pre = used[key] = kept.get(key) or _prefix(s.name, s.labels, pairs)
+                stamp = "" if s.timestamp is None else f" {int(float(s.timestamp) * 1000):d}"
+                line = f"{pre}{_go(s.value)}{stamp}\n"
+                if s.name in moved:
+                    om.setdefault(moved[s.name], []).append(line)
+                else:
+                    out.append(line)
+            for suffix, lines in sorted(om.items()):
+                out.append(_head(m.name + suffix, m.documentation, "gauge"))
+                out.extend(lines)
+        self._lines = used
+        return "".join(out).encode()
+
+    def snapshot(self, snapshot: KpiSnapshot) -> bytes:
+        """Return the text `generate_latest` gives for `KpiCollector` over `snapshot`."""
+        kept, used, pairs = self._series, {}, _Pairs()
+        texts: dict[float, str] = {}  # values formatted: KPI values repeat (counts, 0, 1)
+        heads: dict[str, str] = {}  # family name: its HELP and TYPE lines, first seen first
+        lines: dict[str, list[str]] = {}
+
+        def num(value: float) -> str:
+            if not value:
+                return _ZEROS[copysign(1.0, value)]
+            text = texts.get(value)
+            if text is None:
+                text = texts[value] = _go(value)
+            return text
+
+        def family(name: str, head: str) -> list[str]:
+            found = lines.get(name)
+            if found is None:
+                heads[name], found = head, []
+                lines[name] = found
+            return found
+
+        family(_CLOCK[0], _head(*_CLOCK)).append(f"{_CLOCK[0]} {_go(snapshot.at.timestamp())}\n")
+        for s in snapshot.samples:
+            labels, value, n = s.labels, s.value, s.samples
+            p = _KPIS.get(s.kpi)
+            if p is None:
+                if s.kpi.startswith("agents_"):
+                    key: Key = (_AGENTS[0], tuple(labels.items()))
+                    pre = used[key] = kept.get(key) or (_prefix(_AGENTS[0], labels, pairs), "")
+                    family(_AGENTS[0], _AGENTS_HEAD).append(f"{pre[0]}{_go(value or 0.0)}\n")
+                continue
+            if p.summary:
+                out, stat = family(p.metric, p.head), labels.get("stat")
+                if stat == "mean" and n is not None:  # 0 observations: _sum 0, _count 0
+                    key = (p.metric, p.values(labels), stat)
+                    pre = used[key] = kept.get(key) or p.prefixes(labels, pairs)
+                    total = value * n if value is not None else 0.0
+                    out.append(f"{pre[0]}{num(total)}\n{pre[1]}{num(float(n))}\n")
+                elif stat in _QUANTILE and value is not None:
+                    key = (p.metric, p.values(labels), stat)
+                    pre = used[key] = kept.get(key) or p.prefixes(labels, pairs, _QUANTILE[stat])
+                    out.append(f"{pre[0]}{num(value)}\n")
+                continue
+            key = (p.metric, p.values(labels))
+            pre = used[key] = kept.get(key) or p.prefixes(labels, pairs)
+            if value is not None:
+                out = lines.get(p.metric) or family(p.metric, p.head)
+                out.append(f"{pre[0]}{num(value)}\n")
+            if p.samples and n is not None:
+                out = lines.get(p.samples) or family(p.samples, p.samples_head)
+                out.append(f"{pre[1]}{num(float(n))}\n")
+        self._series = used
+        return "".join(text for n, h in heads.items() for text in (h, *lines[n])).encode()
 
 
 def render_snapshot(snapshot: KpiSnapshot) -> bytes:
     """Return the Prometheus text of a KPI snapshot (as `KpiCollector` exposes it)."""
-    fams = _Families()
-    fams.get(*_CLOCK).append(f"{_CLOCK[0]} {_go(snapshot.at.timestamp())}\n")
-    for s in snapshot.samples:
-        if s.kpi.startswith("agents_"):
-            fams.get(*_AGENTS).append(_line(_AGENTS[0], dict(s.labels), s.value or 0.0))
-            continue
-        d = KPIS.get(s.kpi)
-        if d is None:
-            continue
-        labels = {k: s.labels[k] for k in d.labels}
-        if d.kind is KpiKind.SUMMARY:
-            lines = fams.get(d.metric, d.help, "summary")
-            stat = s.labels.get("stat")
-            if stat == "mean" and s.samples is not None:
-                total = s.value * s.samples if s.value is not None else 0.0
-                lines.append(_line(d.metric + "_sum", labels, total))
-                lines.append(_line(d.metric + "_count", labels, float(s.samples)))
-            elif stat in _QUANTILE and s.value is not None:
-                quantile = {**labels, "quantile": _QUANTILE[stat]}
-                lines.append(_line(d.metric, quantile, s.value))
-            continue
-        if s.value is not None:
-            fams.get(d.metric, d.help, "gauge").append(_line(d.metric, labels, s.value))
-        if d.samples_metric and s.samples is not None:
-            doc = f"Observations behind {d.metric} in the window."
-            fams.get(d.samples_metric, doc, "gauge").append(
-                _line(d.samples_metric, labels, float(s.samples))
-            )
-    return "".join(fams.text()).encode()
+    return Renderer().snapshot(snapshot)
 
 
 async def kpi_snapshot(pipeline: Pipeline) -> KpiSnapshot:
@@ -131,6 +271,8 @@ def _self_metrics(families: list[Metric]) -> bytes:
 
 async def scrape(pipeline: Pipeline, registry: CollectorRegistry) -> bytes:
     """Return the /metrics body: live state read on the loop, text rendered in a thread."""
+    # nothing kept between calls: the client's own text for the self-metrics, a fresh
+    # Renderer for the KPIs (what a `Scraper` body is compared with)
     snapshot = await kpi_snapshot(pipeline)
     families: list[Any] = list(registry.collect())
     return await asyncio.to_thread(_render, families, snapshot)
@@ -151,7 +293,8 @@ class Scraper:
     with time alone, the longest wait, rolling windows, `kpiwatch_kpi_time_seconds`, are
     then at most that old); otherwise it is rendered again, off the loop, and scrapes
     that arrive meanwhile share that render. The self-metrics (counters, lag, broker)
-    are small and always current.
+    are small and always current. Both are written by one `Renderer`, kept across
+    scrapes: a render escapes only the label sets the previous one did not have.
     """
 
     def __init__(
@@ -165,12 +308,13 @@ class Scraper:
         self.version, self.max_age = version, max_age
         self._kpis: tuple[int, float, bytes] | None = None  # version, rendered at, text
         self._running: asyncio.Task[bytes] | None = None
+        self._renderer = Renderer()
         self.renders = 0  # KPI renders so far (a test and the benchmark read it)
 
     async def body(self) -> bytes:
         """Return the self-metrics, rendered now, and the KPI text of the latest snapshot."""
         families: list[Any] = list(self.registry.collect())
-        own = await asyncio.to_thread(_self_metrics, families)
+        own = await asyncio.to_thread(self._renderer.families, families)
         return own + await self._kpi_text()
 
     async def _kpi_text(self) -> bytes:
@@ -185,7 +329,7 @@ class Scraper:
     async def _render_kpis(self) -> bytes:
         version, began = self.version(), asyncio.get_running_loop().time()
         snapshot = await kpi_snapshot(self.pipeline)
-        text = await asyncio.to_thread(render_snapshot, snapshot)
+        text = await asyncio.to_thread(self._renderer.snapshot, snapshot)
         # tagged with the version read before: views applied meanwhile make the next
         # scrape render again
         self._kpis = (version, began, text)
