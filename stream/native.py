@@ -58,8 +58,9 @@ _state: dict[str, str] = {}  # why the pure sources run, if they do ("reason")
 
 
 def source_of(module: str) -> Path:
-    """Return the source file of one of `MODULES`."""
-    return PACKAGE.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    """Return the source file of one of `MODULES` (a package's is its `__init__.py`)."""
+    path = PACKAGE.joinpath(*module.split(".")[1:])
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
 
 
 def digest(path: Path) -> str:
@@ -77,14 +78,24 @@ def _built() -> dict[str, str] | None:
     return modules if isinstance(modules, dict) else None
 
 
+def _is_extension(path: Path) -> bool:
+    return path.name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+
+
 def _extensions() -> list[Path]:
-    """Return the compiled files of this checkout (the group and the shims)."""
-    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
-    found = [p for p in PACKAGE.glob("_core__mypyc*") if p.name.endswith(suffixes)]
-    for module in MODULES:
-        src = source_of(module)
-        found += [p for p in src.parent.glob(src.stem + ".*") if p.name.endswith(suffixes)]
-    return found
+    """Return every compiled file in the package (the group and the shims; all ours)."""
+    return sorted(p for p in PACKAGE.rglob("*.*") if _is_extension(p))
+
+
+def _shims() -> set[str]:
+    """Return the modules that have a compiled shim beside their source."""
+    out = set()
+    for path in _extensions():
+        if path.parent == PACKAGE and path.name.startswith("_core__mypyc"):
+            continue
+        parts = path.relative_to(PACKAGE).parts
+        out.add(".".join(("stream", *parts[:-1], path.name.split(".")[0])))
+    return out
 
 
 def _why_pure() -> str | None:
@@ -94,6 +105,8 @@ def _why_pure() -> str | None:
     built = _built()
     if built is None:
         return "stream/_native.json is missing: run `kpiwatch core build`"
+    if set(built) != set(MODULES) or _shims() != set(MODULES):
+        return "the build compiled other modules than this source lists: run `kpiwatch core build`"
     for module in MODULES:
         src = source_of(module)
         if built.get(module) != digest(src):
@@ -126,7 +139,7 @@ def guard() -> None:
         return
     _state["reason"] = reason
     if not any(isinstance(f, _PureFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _PureFinder(frozenset(MODULES)))
+        sys.meta_path.insert(0, _PureFinder(frozenset(_shims() | set(MODULES))))
 
 
 def status() -> str:

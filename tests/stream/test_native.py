@@ -60,9 +60,18 @@ def test_pure_env_runs_the_sources() -> None:
     [
         (None, "stream/_native.json is missing"),
         ("not json", "stream/_native.json is missing"),
-        ({"modules": {}}, "stream/sla/weekly_hours.py changed since the build"),
+        ({"modules": {}}, "the build compiled other modules"),
         (
             {"modules": {m: native.digest(native.source_of(m)) for m in native.MODULES[:3]}},
+            "the build compiled other modules",
+        ),
+        (
+            {
+                "modules": {
+                    m: "0" * 64 if m.endswith(".state") else native.digest(native.source_of(m))
+                    for m in native.MODULES
+                }
+            },
             "stream/entities/state.py changed since the build",
         ),
         ({"modules": {m: native.digest(native.source_of(m)) for m in native.MODULES}}, None),
@@ -77,11 +86,26 @@ def test_an_extension_older_than_its_sources_never_runs(
     if manifest is not None:
         path.write_text(manifest if isinstance(manifest, str) else json.dumps(manifest))
     monkeypatch.setattr(native, "MANIFEST", path)
+    monkeypatch.setattr(native, "_shims", lambda: set(native.MODULES))
     why = native._why_pure()
     if reason is None:
         assert why is None
     else:
         assert why is not None and why.startswith(reason), why
+
+
+def test_a_shim_the_build_did_not_make_sends_the_group_back_to_pure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module compiled by an earlier build, then left out, must not import its shim."""
+    path = tmp_path / "_native.json"
+    path.write_text(
+        json.dumps({"modules": {m: native.digest(native.source_of(m)) for m in native.MODULES}})
+    )
+    monkeypatch.delenv(native.PURE_ENV, raising=False)
+    monkeypatch.setattr(native, "MANIFEST", path)
+    monkeypatch.setattr(native, "_shims", lambda: {*native.MODULES, "stream.pipeline.batch"})
+    assert (native._why_pure() or "").startswith("the build compiled other modules")
 
 
 def test_the_pure_finder_serves_sources() -> None:
