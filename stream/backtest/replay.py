@@ -39,7 +39,10 @@ from stream.kpis.queue import QueueKpis
 log = logging.getLogger("kpiwatch.backtest")
 
 OnTick = Callable[[int, dict[str, list[KpiSample]]], float]
-EVICT_EVERY = 60.0  # seconds of event time, as the worker's retention sweep
+# A retention sweep every 1/16 of the shortest retention (event time): state stays within
+# 17/16 of what the worker keeps, and a sweep, which reads every view, costs little (every
+# minute, as the worker sweeps, it took a tenth of a replay)
+EVICT_SHARE = 16
 FIRST_REASONS = 10
 NOTHING = Selection(frozenset())  # sampling with it only moves a queue's clock
 
@@ -80,6 +83,8 @@ class Replay:
         self.last_n = -1  # the last tick passed
         self._n = 0  # the next tick to evaluate is at _n × interval
         self._next_evict = 0.0
+        shortest = min([self.queues.retention, *(s.retention for s in self.entity.values())])
+        self.evict_every = max(60.0, shortest / EVICT_SHARE)
         self._changed: set[str] = set()  # the queues a view reached since their last sample
         self._moves: dict[str, float] = {}  # queue → when its samples next move by themselves
         self._rules_due = NEVER  # when the rules next need a tick (their timers)
@@ -141,7 +146,7 @@ class Replay:
                 self.counts["after_end"] += 1
                 break  # in time order: the rest is later still
             if ts < start and ts >= self._next_evict:  # a long warm-up stays bounded too
-                self._next_evict = ts + EVICT_EVERY
+                self._next_evict = ts + self.evict_every
                 self._evict()
             self._advance(ts, False, on_tick, progress)
             self.apply(item)
@@ -173,9 +178,9 @@ class Replay:
             self._evict_after(tick, progress)
 
     def _evict_after(self, tick: float, progress: Callable[[float], None]) -> None:
-        """Evict after the tick a minute of event time after the last eviction."""
+        """Evict after the tick `evict_every` of event time after the last eviction."""
         if tick >= self._next_evict:
-            self._next_evict = tick + EVICT_EVERY
+            self._next_evict = tick + self.evict_every
             self._evict()
             progress(tick)
 
