@@ -6,7 +6,10 @@
 Starts the embedded broker, produces synthetic traffic, and prints one table:
 (a) aiokafka getmany + orjson.loads, no processing (the ceiling),
 (b) one kpiwatch worker process, all stages, from ready to fully caught up,
-(c) event→metric latency: produce one event, poll /metrics until it shows.
+(c) event→metric latency: produce one event, poll /metrics until it shows,
+(d) while `--steady-rate` events/s arrive for `--steady-seconds`: event→metric and
+    breach→webhook latency p50/p99 (bench/steady.py; 0 s skips it),
+(e) the worker's RSS growth per open ticket, `--open` tickets created (0 skips it).
 
 `--profile FILE` runs the worker under cProfile (KPIWATCH_PROFILE, stream/kafka/profiling.py),
 saves the stats of (b) (start to caught up, plus one dump interval) in FILE and prints the
@@ -33,6 +36,8 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import steady  # bench/steady.py
 
 from stream import native
 from stream.dev.broker import EmbeddedBroker
@@ -174,6 +179,9 @@ def main() -> None:
     ap.add_argument(
         "--no-checkpoints", action="store_true", help="worker.checkpoints off (full replay)"
     )
+    ap.add_argument("--steady-rate", type=float, default=5000.0, help="(d) events/s")
+    ap.add_argument("--steady-seconds", type=float, default=300.0, help="(d) length; 0: skip")
+    ap.add_argument("--open", type=int, default=60_000, help="(e) open tickets; 0: skip")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kpiwatch-bench-"))
     recs = traffic(args.events)
@@ -187,6 +195,12 @@ def main() -> None:
         label = "no checkpoints" if args.no_checkpoints else "one consume path"
         variant = run_variant(broker, tmp, recs, args.latency_samples, args.profile, extra)
         rows.append((label, *variant))
+        load = (
+            steady.steady(broker, tmp, args.steady_rate, args.steady_seconds)
+            if args.steady_seconds
+            else None
+        )
+        per_ticket = steady.memory(broker, tmp, args.open) if args.open else None
     print(
         f"\nkpiwatch bench — {len(recs)} events, 1 worker process, Tansu on loopback,"
         f" core {native.status()}\n"
@@ -202,6 +216,25 @@ def main() -> None:
         )
         print(f"| worker start → ready (fresh group) — {label} | {ready:.1f} s |")
         print(f"| SIGKILL → restarted worker ready (state recovered) — {label} | {restart:.1f} s |")
+    if load is not None:
+        what = f"{args.steady_rate:,.0f} events/s for {args.steady_seconds:g} s"
+        print(
+            f"| (d) steady {what}: sent / taken in | {load['sent'] / load['seconds']:,.0f} / "
+            f"{load['taken'] / load['seconds']:,.0f} events/s, worker CPU "
+            f"{load['cpu'] / max(load['taken'], 1) * 1e6:.0f} µs/event |"
+        )
+        print(
+            f"| (d) event→metric p50 / p99 under that load | {steady.quantiles(load['metric'])} |"
+        )
+        print(
+            f"| (d) breach→webhook p50 / p99 under that load | {steady.quantiles(load['hook'])}"
+            f" ({load['missed_hooks']} probes not notified in 30 s) |"
+        )
+    if per_ticket is not None:
+        print(
+            f"| (e) worker RSS growth per open ticket ({args.open:,} ticket.created) "
+            f"| {per_ticket:,.0f} B |"
+        )
     if args.profile:
         print(f"\ncProfile of the worker in (b), in {args.profile} (slowed by the profiler)\n")
         stats = pstats.Stats(str(args.profile))

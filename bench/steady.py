@@ -1,0 +1,269 @@
+"""Rows (d) and (e) of bench/throughput.py: latency under steady load, memory per open ticket.
+
+(d) `steady(...)`: a child process (`python bench/steady.py produce …`) sends the
+demo's traffic model in real time at `rate` events/s for `seconds`; meanwhile, every
+`probe_every` s, this process queues one call in a probe queue of its own and times
+(1) until `/metrics` shows it waiting (polled every 20 ms: event→metric) and (2) until
+the webhook of a rule `calls_waiting >= 1` (for 0s, group_wait 0s) on the probe queues
+receives its firing alert (breach→webhook). Prints p50/p99 of both and the rate the
+worker took in, with the worker's CPU seconds per event.
+
+(e) `memory(...)`: a worker on empty topics, ready; its RSS; then `n` distinct
+`ticket.created` (open tickets, now), consumed; its RSS again: growth ÷ n.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stream.dev.broker import EmbeddedBroker
+from stream.dev.traffic import TrafficModel
+from tests.support.worker import Topics, WorkerProcess, new_port, sample, write_config
+
+
+class Sink:
+    """A webhook receiver: the arrival time of each queue's first firing alert."""
+
+    def __init__(self) -> None:
+        self.firing: dict[str, float] = {}
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                now = time.time()
+                body = orjson.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                for a in body["alerts"]:
+                    if a["status"] == "firing":
+                        sink.firing.setdefault(a["labels"]["queue"], now)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def probe_rule(url: str) -> dict[str, Any]:
+    return {
+        "receivers": [{"name": "sink", "type": "webhook", "url": url}],
+        "rules": [
+            {
+                "name": "ProbeWaiting",
+                "kpi": "calls_waiting",
+                "match": {"queue": "probe-.*"},
+                "op": ">=",
+                "threshold": 1,
+                "for": "0s",
+                "receivers": ["sink"],
+                "group_wait": "0s",
+                "group_interval": "1s",
+                "repeat_interval": "1h",
+            }
+        ],
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU seconds of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100.0  # utime, stime in clock ticks
+
+
+def rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def taken_in(text: str) -> float:
+    total = 0.0
+    for name in ("accepted", "duplicate", "rejected"):
+        for line in text.splitlines():
+            if line.startswith(f"kpiwatch_events_{name}_total{{"):
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def steady(
+    broker: EmbeddedBroker, tmp: Path, rate: float, seconds: float, probe_every: float = 1.0
+) -> dict[str, Any]:
+    """Row (d): latencies while `rate` events/s arrive for `seconds`."""
+    topics, sink, port = Topics(), Sink(), new_port()
+    cfg = write_config(
+        tmp / f"steady-{topics.tag}.yaml", broker.bootstrap, topics, port, 4, probe_rule(sink.url)
+    )
+    w = WorkerProcess(cfg, tmp / f"data-{topics.tag}", tmp / f"steady-{topics.tag}.log", port)
+    w.start()
+    assert w.proc is not None
+    argv = [sys.executable, __file__, "produce", broker.bootstrap, json.dumps(topics.names)]
+    child = subprocess.Popen([*argv, str(rate), str(seconds)], stdout=subprocess.PIPE)
+    try:
+        cpu0, t0 = cpu_seconds(w.proc.pid), time.perf_counter()
+        metric, produced = asyncio.run(probes(broker.bootstrap, topics.names["calls"], w, seconds))
+        sent = float((child.communicate(timeout=seconds + 120)[0] or b"0").split()[-1])
+        took = time.perf_counter() - t0
+        taken = taken_in(httpx.get(f"{w.url}/metrics", timeout=60).text)
+        cpu = cpu_seconds(w.proc.pid) - cpu0
+        deadline = time.time() + 30
+        while len(sink.firing) < len(produced) and time.time() < deadline:
+            time.sleep(0.1)
+        hook = [sink.firing[q] - at for q, at in produced.items() if q in sink.firing]
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        w.kill()
+        sink.server.shutdown()
+    return {
+        "sent": sent,
+        "taken": taken,
+        "seconds": took,
+        "cpu": cpu,
+        "metric": metric,
+        "hook": hook,
+        "missed_hooks": len(produced) - len(hook),
+    }
+
+
+async def probes(
+    bootstrap: str, topic: str, w: WorkerProcess, seconds: float
+) -> tuple[list[float], dict[str, float]]:
+    """Queue one probe call a second; return event→metric latencies and produce times."""
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await p.start()
+    metric: list[float] = []
+    produced: dict[str, float] = {}
+    end = time.time() + seconds
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            i = 0
+            while time.time() < end:
+                began = time.time()
+                q, cid = f"probe-{i}", f"probe-call-{i}"
+                ev = {
+                    "event_id": f"probe-{i}",
+                    "type": "call.queued",
+                    "call_id": cid,
+                    "queue": q,
+                    "occurred_at": datetime.now(UTC).isoformat(),
+                }
+                await p.send_and_wait(topic, orjson.dumps(ev), key=cid.encode())
+                produced[q] = began
+                while time.time() < began + 30:
+                    text = (await client.get(f"{w.url}/metrics")).text
+                    if sample(text, "kpiwatch_calls_waiting", queue=q) == 1.0:
+                        metric.append(time.time() - began)
+                        break
+                    await asyncio.sleep(0.02)
+                i += 1
+                await asyncio.sleep(max(0.0, began + 1.0 - time.time()))
+    finally:
+        await p.stop()
+    return metric, produced
+
+
+def produce(bootstrap: str, names: dict[str, str], rate: float, seconds: float) -> None:
+    """Send the traffic model in real time at ~`rate` events/s; print how many were sent."""
+    start = datetime.now(UTC)
+    probe = TrafficModel(seed=3, start=start, rate=1.0)
+    # events per contact/s over this run's own span (tickets' later events ramp up)
+    per_contact = len(list(probe.events_until(start + timedelta(seconds=seconds)))) / seconds
+    model = TrafficModel(seed=3, start=start, rate=rate / max(per_contact, 1e-9))
+
+    async def run() -> int:
+        p = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1 << 20)
+        await p.start()
+        n, t = 0, start
+        try:
+            while t < start + timedelta(seconds=seconds):
+                t += timedelta(milliseconds=100)
+                batch = list(model.events_until(t))
+                await asyncio.sleep(max(0.0, t.timestamp() - time.time()))
+                for r in batch:
+                    await p.send(names[r.stream], orjson.dumps(r.value), key=r.key.encode())
+                n += len(batch)
+            await p.flush()
+        finally:
+            await p.stop()
+        return n
+
+    print(asyncio.run(run()), flush=True)
+
+
+def memory(broker: EmbeddedBroker, tmp: Path, n: int) -> float:
+    """Row (e): the worker's RSS growth per open ticket, `n` tickets created."""
+    topics, port = Topics(), new_port()
+    cfg = write_config(tmp / f"mem-{topics.tag}.yaml", broker.bootstrap, topics, port, 4)
+    w = WorkerProcess(cfg, tmp / f"data-{topics.tag}", tmp / f"mem-{topics.tag}.log", port)
+    w.start()
+    assert w.proc is not None
+    try:
+        time.sleep(5)  # settle: the first scrapes, timers, imports done
+        before = rss(w.proc.pid)
+        now = datetime.now(UTC)
+        recs = []
+        for i in range(n):
+            tid = f"mem-{i}"
+            body = {
+                "event_id": f"{tid}-c",
+                "type": "ticket.created",
+                "ticket_id": tid,
+                "queue": f"q{i % 20}",
+                "channel": "email",
+                "priority": "normal",
+                "occurred_at": (now - timedelta(seconds=n - i) / 100).isoformat(),
+            }
+            recs.append((tid.encode(), orjson.dumps(body)))
+
+        async def send() -> None:
+            p = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=20)
+            await p.start()
+            try:
+                for k, v in recs:
+                    await p.send(topics.names["tickets"], v, key=k)
+                await p.flush()
+            finally:
+                await p.stop()
+
+        asyncio.run(send())
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            text = httpx.get(f"{w.url}/metrics", timeout=60).text
+            if taken_in(text) >= n:
+                break
+            time.sleep(1)
+        time.sleep(5)  # the last views, changelog writes and checkpoints
+        return (rss(w.proc.pid) - before) / n
+    finally:
+        w.kill()
+
+
+def quantiles(xs: list[float]) -> str:
+    if len(xs) < 2:
+        return "n/a"
+    q = statistics.quantiles(xs, n=100)
+    return f"{q[49] * 1000:.0f} ms / {q[98] * 1000:.0f} ms"
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["produce"]:
+    produce(sys.argv[2], json.loads(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))
