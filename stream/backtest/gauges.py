@@ -5,7 +5,7 @@
     sampler.sample(q, now, pending_due)       # the selected samples of `q` as of `now`
 
 The same samples, in the same order, as `QueueKpis.samples(now)` filtered to the pairs
-(the replay's oracle test checks it), for less: no other KPI or window is computed, the
+(the replay's oracle test checks it), for less: no other KPI, window or stat is computed, the
 pending facts are promoted only once one is due, and the SLA gauges are counts kept
 per queue, changed for the tickets a view touched and those whose clock crossed an
 edge, instead of a scan of every open ticket at each sample.
@@ -37,6 +37,7 @@ class Sampler:
     """The samples of the (KPI, window) pairs some rules read, queue by queue."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
+        rules = list(rules)
         # a rule selects the samples of its KPI with its window label (none for a gauge)
         pairs = {(r.kpi, r.window) for r in rules}
         self.gauges = frozenset(
@@ -47,6 +48,14 @@ class Sampler:
         for kpi, agg in WINDOWED:
             for w in sorted(w for k, w in pairs if k == kpi and w is not None):
                 self.windowed.setdefault(w, []).append((kpi, agg))
+        # (kpi, window) → the stats its rules read (None: a rule reads every stat)
+        self.stats: dict[tuple[str, str], frozenset[str] | None] = {}
+        for r in rules:
+            if r.window is None:
+                continue
+            had = self.stats.get((r.kpi, r.window), frozenset())
+            wanted = None if r.stat is None or had is None else had | {r.stat}
+            self.stats[(r.kpi, r.window)] = wanted
         self.runs = {w for w, aggs in self.windowed.items() if _any(aggs, Occupancy)}
         self.summaries = any(_any(aggs, Summary) for aggs in self.windowed.values())
         self.sla: dict[str, SlaCounts] = {}  # queue → its SLA gauges
@@ -85,7 +94,11 @@ class Sampler:
             totals = Totals(acc, runs, pairs, sorted(set(acc.sketches).union(summaries)))
             base = {"queue": q.queue, "window": name}
             for kpi, agg in aggs:
-                for labels, value, n in agg.result(totals):
+                if isinstance(agg, Summary):  # only the stats its rules read
+                    values = agg.result(totals, self.stats.get((kpi, name)))
+                else:
+                    values = agg.result(totals)
+                for labels, value, n in values:
                     out.append(
                         KpiSample(kpi, base if labels is None else {**base, **labels}, value, n)
                     )

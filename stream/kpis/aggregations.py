@@ -20,7 +20,7 @@ a fact costs one call however many KPIs read it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -226,8 +226,11 @@ class Summary(Aggregation):
     fact: str
     adds: Adds
 
-    def result(self, t: Totals) -> Sequence[Value]:
+    def result(self, t: Totals, stats: Collection[str] | None = None) -> Sequence[Value]:
+        """Return mean, p50 and p90 per (channel, priority); `stats`: only those of them."""
         acc, fact = t.acc, self.fact
+        mean = stats is None or "mean" in stats
+        quantiles = [(s, q) for s, q in (("p50", 0.5), ("p90", 0.9)) if stats is None or s in stats]
         out: list[Value] = []
         for key in t.summaries:
             if key[0] != fact:
@@ -235,10 +238,11 @@ class Summary(Aggregation):
             cp: Key = key[1:]
             labels = {"channel": cp[0], "priority": cp[1]}
             count = acc.count(fact + "_n", *cp)
-            total = acc.count(fact + "_sum", *cp)
+            if mean:
+                total = acc.count(fact + "_sum", *cp)
+                out.append(({**labels, "stat": "mean"}, _ratio(total, count), int(count)))
             sk = acc.sketches.get(key)
-            out.append(({**labels, "stat": "mean"}, _ratio(total, count), int(count)))
-            for stat, q in (("p50", 0.5), ("p90", 0.9)):
+            for stat, q in quantiles:
                 value = sk.quantile(q) if sk is not None else None
                 out.append(({**labels, "stat": stat}, value, int(count)))
         return out

@@ -108,3 +108,24 @@ def test_the_kpi_package_is_pure(path: Path) -> None:
     names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert [m for m in names if m.startswith(FORBIDDEN)] == []
+
+
+@pytest.mark.parametrize(
+    ("stats", "expected"),
+    [
+        (None, ["mean", "p50", "p90"]),
+        (frozenset({"p90"}), ["p90"]),
+        (frozenset({"mean", "p90"}), ["mean", "p90"]),
+        (frozenset(), []),
+    ],
+)
+def test_a_summary_computes_only_the_stats_asked_in_its_order(
+    stats: frozenset[str] | None, expected: list[str]
+) -> None:
+    acc = Acc()
+    agg.FRT.adds["frt"](acc, "frt", 30.0, VIEW, KpiParams())  # one fact: a count, a sketch
+    totals = Totals(acc, summaries=[("frt", "email", "high")])
+    every = {v[0]["stat"]: v for v in agg.FRT.result(totals)}
+    got = agg.FRT.result(totals, stats)
+    assert [v[0]["stat"] for v in got] == expected
+    assert all(v == every[v[0]["stat"]] for v in got)
