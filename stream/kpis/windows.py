@@ -124,15 +124,32 @@ class SlidingWindow:
 class TodayWindow:
     """Since local midnight in `tz` (DST-correct: the local date decides)."""
 
-    __slots__ = ("buckets", "today", "tz")
+    __slots__ = ("_day_of", "_from", "_until", "buckets", "today", "tz")
 
     def __init__(self, tz: str) -> None:
         self.tz = ZoneInfo(tz)
         self.buckets: dict[int, Acc] = {}
         self.today = -1
+        # the last local day looked up, while it holds: [_from, _until) → _day_of
+        self._from, self._until, self._day_of = 0.0, 0.0, -1
 
     def _day(self, at: float) -> int:
-        return datetime.fromtimestamp(at, self.tz).toordinal()
+        """Return the ordinal of the local date of `at`, as `datetime.fromtimestamp` gives it.
+
+        A day of 24 h with one UTC offset throughout is remembered: an instant inside it,
+        more than a microsecond from either end (fromtimestamp rounds to microseconds),
+        is that day without asking the time zone. A DST day is always asked.
+        """
+        if self._from <= at < self._until:
+            return self._day_of
+        local = datetime.fromtimestamp(at, self.tz)
+        day = local.toordinal()
+        start, end = self._midnight(day), self._midnight(day + 1)
+        if end - start == 86400.0 and start <= at < end:
+            offset = datetime.fromtimestamp(start, self.tz).utcoffset()
+            if offset == datetime.fromtimestamp(end - 1.0, self.tz).utcoffset():
+                self._from, self._until, self._day_of = start + 1e-6, end - 1e-6, day
+        return day
 
     def holds(self, at: float) -> bool:
         """Return whether the local day of `at` has not passed yet."""

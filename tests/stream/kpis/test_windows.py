@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -81,3 +82,30 @@ def test_today_span_splits_at_local_midnight() -> None:
     w.advance(paris(30, 2))
     assert w.total.count("busy") == 3600.0
     assert not w.add(paris(29, 23), ONE, 1)  # yesterday is gone
+
+
+@pytest.mark.parametrize(
+    "tz",
+    # DST at 02:00, DST ending at midnight (back into yesterday), a 30-min DST, a zone that
+    # skipped a whole day (2011-12-30), a fixed offset
+    ["Europe/Paris", "America/Havana", "Asia/Beirut", "Australia/Lord_Howe", "Pacific/Apia", "UTC"],
+)
+def test_today_window_local_day_is_the_time_zone_s_at_every_instant(tz: str) -> None:
+    """The remembered day is `datetime.fromtimestamp`'s, at midnights and DST changes too."""
+    w, zone = TodayWindow(tz), ZoneInfo(tz)
+    start = datetime(2011, 1, 1, tzinfo=zone).timestamp()
+    probes: list[float] = []
+    at = start
+    while at < start + 2 * 366 * 86400:
+        probes.append(at)
+        at += 997.0
+    for day in range(0, 2 * 366):  # around each local midnight, to the microsecond and below
+        m = datetime.fromordinal(datetime.fromtimestamp(start, zone).toordinal() + day)
+        mid = m.replace(tzinfo=zone).timestamp()
+        probes += [
+            mid + d for d in (-1.0, -1e-6, -6e-7, -5e-7, -4e-7, -1e-7, 0.0, 1e-7, 5e-7, 1e-6)
+        ]
+    shuffled = probes[:]
+    random.Random(7).shuffle(shuffled)  # from any remembered day, too
+    for at in [*probes, *shuffled]:
+        assert w._day(at) == datetime.fromtimestamp(at, zone).toordinal(), (tz, at)
