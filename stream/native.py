@@ -47,6 +47,7 @@ MODULES = (
     "stream.entities.tickets",
     "stream.entities.calls",
     "stream.entities.agents",
+    "stream.kpis.sketch",
     "stream.kpis.windows",
     "stream.kpis.facts",
     "stream.kpis.current",
