@@ -37,10 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alerts.snapshot import KpiSnapshot
 from stream.app import build_pipeline
 from stream.config.root import Config
-from stream.exposition import Renderer, Scraper, kpi_snapshot, scrape
+from stream.exposition import Scraper, kpi_snapshot, scrape
 from stream.kpis.catalogue import Selection
 from stream.metrics import KpiCollector
 from stream.pipeline.batch import Record
+from stream.render import Renderer
 
 ONE_RULE = Selection.of(["abandon_rate"], ["15m"])
 START = datetime.now(UTC) - timedelta(minutes=30)

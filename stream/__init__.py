@@ -11,6 +11,10 @@ The map, lowest layer first (a package imports only from the ones above it):
 - `stream.config`: the YAML config models, loader, validation and reload plan.
 - `stream.core`: the KPI core for a config (the stages), built once for the worker and backtest.
 - `stream.metrics`: the Prometheus collector over a KPI snapshot, pipeline counters.
+- `stream.render`: Prometheus text of a KPI snapshot and of metric families, each series'
+  `name{labels}` text kept between renders; `stream.exposition`: /metrics, off the loop.
+- `stream.native`: the compiled core (mypyc): build, status, and the guard that keeps a
+  stale one from running.
 - `stream.histogram`: a label-less Prometheus histogram fed a batch of values at a time.
 - `stream.backtest`: `kpiwatch backtest`: history through the KPI stages and the rule
   lifecycle on an event-time clock, reports (pure; the command hands it the Kafka reader,

@@ -25,9 +25,9 @@ from prometheus_client.registry import Collector
 
 from alerts.metrics import AlertStatesCollector, NotifyMetrics
 from alerts.snapshot import KpiSample, KpiSnapshot
-from stream.exposition import Renderer
 from stream.kpis.catalogue import KPIS
 from stream.metrics import KpiCollector, broker_collector, catching_up_collector, lag_collector
+from stream.render import Renderer
 from tests.stream.pipeline.test_queue_limit import _pipeline, _queue
 
 ODD = ["billing", 'we"ird', "back\\slash", "new\nline", "ünï", "", 'all\\"\n']
