@@ -19,10 +19,9 @@ import json
 import statistics
 import subprocess
 import sys
-import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,34 +31,11 @@ from aiokafka import AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from alert_latency import Sink  # bench/alert_latency.py: a webhook that stamps arrivals
+
 from stream.dev.broker import EmbeddedBroker
 from stream.dev.traffic import TrafficModel
 from tests.support.worker import Topics, WorkerProcess, new_port, sample, write_config
-
-
-class Sink:
-    """A webhook receiver: the arrival time of each queue's first firing alert."""
-
-    def __init__(self) -> None:
-        self.firing: dict[str, float] = {}
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                now = time.time()
-                body = orjson.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                for a in body["alerts"]:
-                    if a["status"] == "firing":
-                        sink.firing.setdefault(a["labels"]["queue"], now)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 def probe_rule(url: str) -> dict[str, Any]:
@@ -125,9 +101,12 @@ def steady(
         taken = taken_in(httpx.get(f"{w.url}/metrics", timeout=60).text)
         cpu = cpu_seconds(w.proc.pid) - cpu0
         deadline = time.time() + 30
-        while len(sink.firing) < len(produced) and time.time() < deadline:
+        firing = sink.arrivals  # (status, queue) → first arrival
+        while sum(("firing", q) in firing for q in produced) < len(produced):
+            if time.time() > deadline:
+                break
             time.sleep(0.1)
-        hook = [sink.firing[q] - at for q, at in produced.items() if q in sink.firing]
+        hook = [firing[("firing", q)] - at for q, at in produced.items() if ("firing", q) in firing]
     finally:
         if child.poll() is None:
             child.kill()
@@ -183,25 +162,34 @@ async def probes(
 
 
 def produce(bootstrap: str, names: dict[str, str], rate: float, seconds: float) -> None:
-    """Send the traffic model in real time at ~`rate` events/s; print how many were sent."""
-    start = datetime.now(UTC)
-    probe = TrafficModel(seed=3, start=start, rate=1.0)
-    # events per contact/s over this run's own span (tickets' later events ramp up)
-    per_contact = len(list(probe.events_until(start + timedelta(seconds=seconds)))) / seconds
-    model = TrafficModel(seed=3, start=start, rate=rate / max(per_contact, 1e-9))
+    """Send `rate` events/s for `seconds`, stamped now; print how many were sent.
+
+    The events are the traffic model's (20 contacts/s of model time, in its order), sent
+    at a fixed pace every 10 ms with `occurred_at` set to the moment each is sent: a
+    steady real-time stream whatever the model's own rhythm.
+    """
+    model = TrafficModel(seed=3, start=datetime.now(UTC) - timedelta(days=1), rate=20.0)
+
+    def events() -> Iterator[Any]:
+        t = model.start
+        while True:
+            t += timedelta(minutes=1)
+            yield from model.events_until(t)
 
     async def run() -> int:
         p = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1 << 20)
         await p.start()
-        n, t = 0, start
+        source, n, began = events(), 0, time.time()
         try:
-            while t < start + timedelta(seconds=seconds):
-                t += timedelta(milliseconds=100)
-                batch = list(model.events_until(t))
-                await asyncio.sleep(max(0.0, t.timestamp() - time.time()))
-                for r in batch:
-                    await p.send(names[r.stream], orjson.dumps(r.value), key=r.key.encode())
-                n += len(batch)
+            while (now := time.time()) < began + seconds:
+                due = int((now - began) * rate)
+                stamp = datetime.fromtimestamp(now, UTC).isoformat()
+                while n < due:
+                    r = next(source)
+                    value = {**r.value, "occurred_at": stamp}
+                    await p.send(names[r.stream], orjson.dumps(value), key=r.key.encode())
+                    n += 1
+                await asyncio.sleep(0.01)
             await p.flush()
         finally:
             await p.stop()

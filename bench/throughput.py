@@ -219,7 +219,7 @@ def main() -> None:
     if load is not None:
         what = f"{args.steady_rate:,.0f} events/s for {args.steady_seconds:g} s"
         print(
-            f"| (d) steady {what}: sent / taken in | {load['sent'] / load['seconds']:,.0f} / "
+            f"| (d) steady {what}: sent / taken in | {load['sent'] / args.steady_seconds:,.0f} / "
             f"{load['taken'] / load['seconds']:,.0f} events/s, worker CPU "
             f"{load['cpu'] / max(load['taken'], 1) * 1e6:.0f} µs/event |"
         )
