@@ -101,6 +101,7 @@ class Processor:
         app.on_before_shutdown.connect(self._on_shutdown)  # type: ignore[arg-type]
         app.timer(EVICT_EVERY)(self._evict)
         self._due: dict[str, float] = {}  # table → when its next checkpoint may start
+        self._saving = asyncio.Lock()  # the timer's and the final checkpoint, one at a time
         self._rebuilds: dict[str, int] = {}  # table → rebuilds begun (a newer one stops older)
         if spec.checkpoint_dir:
             app.timer(min(CHECKPOINT_POLL, spec.checkpoint_interval))(self.save_checkpoints)
@@ -177,6 +178,12 @@ class Processor:
         """
         if not self.ready:
             return
+        # a final save may start while the timer's is in a thread: both would write the
+        # same partition files through the same temp names (one `os.replace` then fails)
+        async with self._saving:
+            await self._save_checkpoints(final)
+
+    async def _save_checkpoints(self, final: bool) -> None:
         for name, table in self.tables.items():
             store, began = table.store, time.monotonic()
             if store.directory is None or (not final and began < self._due.get(name, 0.0)):

@@ -25,6 +25,7 @@ bookkeeping of "late" facts is needed. The windows' clock (`watermark`,
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from sys import intern
 
 from alerts.snapshot import KpiSample
 from stream.entities.views import Fact, View
@@ -102,9 +103,11 @@ class QueueKpis:
         if fact[0] in SPAN_FACTS:
             self._span(fact, 1)
         elif fact[1] > self.clock:
-            # its labels, not its contribution: an `Acc` per pending fact would cost ~1 KB
+            # its labels, not its contribution: an `Acc` per pending fact would cost ~1 KB;
+            # its name interned: a decoded view's strings are its own (~60 B each)
             labels = _labels(view)
-            self.pending[(key, *fact)] = self._shared.setdefault(labels, labels)
+            slot = (key, intern(fact[0]), *fact[1:])
+            self.pending[slot] = self._shared.setdefault(labels, labels)
         else:
             self._window(fact[1], contribution(fact, view, self.opts), 1)
 
