@@ -1,12 +1,13 @@
 """Rows (d) and (e) of bench/throughput.py: latency under steady load, memory per open ticket.
 
 (d) `steady(...)`: a child process (`python bench/steady.py produce …`) sends the
-demo's traffic model in real time at `rate` events/s for `seconds`; meanwhile, every
-`probe_every` s, this process queues one call in a probe queue of its own and times
-(1) until `/metrics` shows it waiting (polled every 20 ms: event→metric) and (2) until
-the webhook of a rule `calls_waiting >= 1` (for 0s, group_wait 0s) on the probe queues
-receives its firing alert (breach→webhook). Prints p50/p99 of both and the rate the
-worker took in, with the worker's CPU seconds per event.
+demo's traffic model at a fixed `rate` events/s for `seconds`, stamped as sent;
+meanwhile, every `probe_every` s, this process queues one call in a probe queue of its
+own and times (1) until `/metrics` shows it waiting (event→metric; polled every 100 ms:
+a scrape while views arrive renders a fresh KPI snapshot, so polling faster loads the
+worker it measures) and (2) until the webhook of a rule `calls_waiting >= 1` (for 0s,
+group_wait 0s) on the probe queues receives its firing alert (breach→webhook). Prints
+p50/p99 of both, the rate the worker took in, and its CPU per event.
 
 (e) `memory(...)`: a worker on empty topics, ready; its RSS; then `n` distinct
 `ticket.created` (open tickets, now), consumed; its RSS again: growth ÷ n.
@@ -153,7 +154,7 @@ async def probes(
                     if sample(text, "kpiwatch_calls_waiting", queue=q) == 1.0:
                         metric.append(time.time() - began)
                         break
-                    await asyncio.sleep(0.02)
+                    await asyncio.sleep(0.1)
                 i += 1
                 await asyncio.sleep(max(0.0, began + 1.0 - time.time()))
     finally:
