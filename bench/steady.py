@@ -32,11 +32,25 @@ from aiokafka import AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import restart  # bench/restart.py: its ticket records and producer
 from alert_latency import Sink  # bench/alert_latency.py: a webhook that stamps arrivals
 
 from stream.dev.broker import EmbeddedBroker
 from stream.dev.traffic import TrafficModel
 from tests.support.worker import Topics, WorkerProcess, new_port, sample, write_config
+
+
+def queued_call(queue: str) -> tuple[bytes, bytes]:
+    """Return (key, value) of a call queued now, alone in `queue` (a latency probe)."""
+    cid = f"{queue}-call"
+    ev = {
+        "event_id": f"{queue}-queued",
+        "type": "call.queued",
+        "call_id": cid,
+        "queue": queue,
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+    return cid.encode(), orjson.dumps(ev)
 
 
 def probe_rule(url: str) -> dict[str, Any]:
@@ -139,15 +153,9 @@ async def probes(
             i = 0
             while time.time() < end:
                 began = time.time()
-                q, cid = f"probe-{i}", f"probe-call-{i}"
-                ev = {
-                    "event_id": f"probe-{i}",
-                    "type": "call.queued",
-                    "call_id": cid,
-                    "queue": q,
-                    "occurred_at": datetime.now(UTC).isoformat(),
-                }
-                await p.send_and_wait(topic, orjson.dumps(ev), key=cid.encode())
+                q = f"probe-{i}"
+                key, value = queued_call(q)
+                await p.send_and_wait(topic, value, key=key)
                 produced[q] = began
                 while time.time() < began + 30:
                     text = (await client.get(f"{w.url}/metrics")).text
@@ -209,32 +217,7 @@ def memory(broker: EmbeddedBroker, tmp: Path, n: int) -> float:
     try:
         time.sleep(5)  # settle: the first scrapes, timers, imports done
         before = rss(w.proc.pid)
-        now = datetime.now(UTC)
-        recs = []
-        for i in range(n):
-            tid = f"mem-{i}"
-            body = {
-                "event_id": f"{tid}-c",
-                "type": "ticket.created",
-                "ticket_id": tid,
-                "queue": f"q{i % 20}",
-                "channel": "email",
-                "priority": "normal",
-                "occurred_at": (now - timedelta(seconds=n - i) / 100).isoformat(),
-            }
-            recs.append((tid.encode(), orjson.dumps(body)))
-
-        async def send() -> None:
-            p = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=20)
-            await p.start()
-            try:
-                for k, v in recs:
-                    await p.send(topics.names["tickets"], v, key=k)
-                await p.flush()
-            finally:
-                await p.stop()
-
-        asyncio.run(send())
+        asyncio.run(restart.produce(broker.bootstrap, topics.names["tickets"], restart.tickets(n)))
         deadline = time.time() + 600
         while time.time() < deadline:
             text = httpx.get(f"{w.url}/metrics", timeout=60).text

@@ -250,16 +250,10 @@ def latency(bootstrap: str, topic: str, w: WorkerProcess, n: int) -> list[float]
         try:
             async with httpx.AsyncClient(timeout=5) as client:
                 for i in range(n):
-                    q, cid = f"lat{i}", f"lat-call-{i}"
-                    ev = {
-                        "event_id": f"lat-{i}",
-                        "type": "call.queued",
-                        "call_id": cid,
-                        "queue": q,
-                        "occurred_at": datetime.now(UTC).isoformat(),
-                    }
+                    q = f"lat{i}"
+                    key, value = steady.queued_call(q)
                     began = time.perf_counter()
-                    await p.send_and_wait(topic, orjson.dumps(ev), key=cid.encode())
+                    await p.send_and_wait(topic, value, key=key)
                     while True:
                         text = (await client.get(f"{w.url}/metrics")).text
                         if sample(text, "kpiwatch_calls_waiting", queue=q) == 1.0:
