@@ -113,8 +113,6 @@ class Replay:
             self._changed.add(view.queue)
             if (q := self.queues.kpis[0].get(view.queue)) is not None:
                 self._watch[view.queue].add(view, q)
-            if self.sampler is not None:
-                self.sampler.touch(view)
 
     def _catch_up(self, q: QueueKpis) -> None:
         """Move a queue's clock to the last tick passed, as sampling it there would have."""
@@ -207,6 +205,4 @@ class Replay:
             self._catch_up(q)
         if self.queues.evict():
             self._changed.update(q.queue for q in self.queues.queues())
-            if self.sampler is not None:
-                self.sampler.resync()
         self.queues.take_dirty()

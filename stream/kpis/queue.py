@@ -142,8 +142,10 @@ class QueueKpis:
     def samples(self, now: float, only: Selection | None = None) -> Iterator[KpiSample]:
         """Yield the KPI samples of this queue as of `now` (a superset of `only`, if given)."""
         self._promote(now)
-        if only is None or only.current:
+        if only is None:
             yield from self.current.samples(self.queue, now)
+        elif only.current:
+            yield from self.current.samples(self.queue, now, only.kpis)
         for w in self.windows.values():
             w.advance(now)
         if only is not None and not only.windowed:

@@ -10,7 +10,11 @@ the views topic; offsets as (committed, highwater)):
 - the records that were there when it got the partition (the highwater of its
   first fetch) are not all processed and committed: the backlog, whatever its
   size, after downtime, on first deployment, after a rebalance; or
-- more than `max_lag` records (one batch) are not processed: it fell behind;
+- records that were there `max_delay` seconds ago are not all processed: it fell
+  behind. A delay, not a number of records: at 5,000 events/s a live worker always
+  has a few thousand records in flight (a fetched batch, the views between the
+  stages, the second between commits), and holding notifications then would page
+  late exactly when traffic is high;
 
 and for `settle` seconds after (views still in flight between the two stages).
 Event time alone cannot tell a backlog from a quiet queue or from a replay of old
@@ -21,9 +25,10 @@ While catching up, the alert engine holds notifications.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 
-MAX_LAG = 2000  # records: one batch (KafkaSpec.batch_max)
+MAX_DELAY = 10.0  # seconds: a worker further behind than this is catching up
 SETTLE = 2.0  # seconds
 Offsets = Mapping[tuple[str, int], tuple[int, int | None]]  # (topic, part) → (committed, hw)
 
@@ -34,20 +39,23 @@ class CatchUp:
     def __init__(
         self,
         offsets: Callable[[], Offsets],
-        max_lag: int = MAX_LAG,
+        max_delay: float = MAX_DELAY,
         settle: float = SETTLE,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.offsets, self.monotonic = offsets, monotonic
-        self.max_lag, self.settle = max_lag, settle
+        self.max_delay, self.settle = max_delay, settle
         self.reason = "starting"  # why it is (or last was) catching up
         self.backlog: dict[tuple[str, int], int] = {}  # partition → highwater at first fetch
+        # partition → (when, highwater) seen, the newest one over `max_delay` old first
+        self.seen: dict[tuple[str, int], deque[tuple[float, int]]] = {}
         self._behind_at: float | None = None  # monotonic time it was last seen behind
 
     def behind(self) -> str | None:
         """Return why the worker is behind right now, None if it is not."""
-        offsets = self.offsets()
+        offsets, now = self.offsets(), self.monotonic()
         self.backlog = {tp: end for tp, end in self.backlog.items() if tp in offsets}
+        self.seen = {tp: seen for tp, seen in self.seen.items() if tp in offsets}
         reason = None
         for (topic, part), (done, hw) in sorted(offsets.items()):
             if hw is None:
@@ -56,9 +64,19 @@ class CatchUp:
             end = self.backlog.setdefault((topic, part), hw)
             if done < end:
                 reason = reason or f"{topic}[{part}]: backlog, {end - done} records to go"
-            elif hw - done > self.max_lag:
-                reason = reason or f"{topic}[{part}]: {hw - done} records behind"
+            elif done < (then := self._highwater_ago((topic, part), now, hw)):
+                late = f"{then - done} records over {self.max_delay:g} s old not processed"
+                reason = reason or f"{topic}[{part}]: behind, {late}"
         return reason
+
+    def _highwater_ago(self, tp: tuple[str, int], now: float, hw: int) -> int:
+        """Return the partition's highwater as seen `max_delay` ago (0 if not seen then)."""
+        seen = self.seen.setdefault(tp, deque())
+        seen.append((now, hw))
+        cutoff = now - self.max_delay
+        while len(seen) > 1 and seen[1][0] <= cutoff:
+            seen.popleft()
+        return seen[0][1] if seen[0][0] <= cutoff else 0
 
     def __call__(self) -> bool:
         """Return whether the worker is catching up (behind now, or within `settle` of it)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from stream.entities.views import SlaView, View
@@ -105,3 +107,83 @@ def test_open_runs(views: list[View], start: float, want: tuple[float, float]) -
     for v in views:
         c.update(v, remove=False)
     assert c.open_runs(start, NOW) == want
+
+
+def recount(views: dict[str, View], now: float) -> dict[tuple[str, ...], float]:
+    """The gauges by a plain scan of every open ticket (the definition, no bookkeeping)."""
+    out: dict[tuple[str, ...], float] = {}
+    for v in views.values():
+        if not v.active:
+            continue
+        k = ("open_tickets", v.channel, v.priority)
+        out[k] = out.get(k, 0) + 1
+        for s in v.sla:
+            if s.met_at is not None:
+                continue
+            names = []
+            if s.due_at is None:
+                if s.remaining is not None and s.remaining <= 0:
+                    names.append(("sla_breached", v.priority, s.target))
+            elif s.due_at - now < 0:
+                names.append(("sla_breached", v.priority, s.target))
+            else:
+                left = s.due_at - now
+                if left <= s.horizon:
+                    names.append(("sla_at_risk", v.priority, s.target))
+                names += [("sla_breaching_soon", s.target, w) for w, h in BREACHING if left <= h]
+            for n in names:
+                out[n] = out.get(n, 0) + 1
+    return out
+
+
+BREACHING = (("15m", 900.0), ("1h", 3600.0))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kept_counts_equal_a_recount_whatever_the_order_of_updates_and_instants(
+    seed: int,
+) -> None:
+    """Open tickets and SLA gauges are kept as updates come, not recounted per sample:
+    they equal a scan of the open tickets at every instant, the clock moving forward
+    across edges (and, at times, back)."""
+    rng = random.Random(seed)
+    c, views, now = CurrentState(), {}, 1_000_000.0
+    for step in range(3000):
+        if rng.random() < 0.6:
+            id_ = f"t{rng.randrange(200)}"
+            clocks = tuple(
+                SlaView(
+                    target,
+                    None if paused else now + rng.uniform(-4000, 9000),
+                    rng.choice([None, -5.0, 0.0, 300.0]) if paused else None,
+                    now if rng.random() < 0.1 else None,
+                    rng.choice([600.0, 1800.0]),
+                )
+                for target in rng.sample(["first_reply", "resolution"], rng.randint(0, 2))
+                for paused in [rng.random() < 0.15]
+            )
+            pr, ch = rng.choice(["high", "low"]), rng.choice(["email", "chat"])
+            v = View("ticket", id_, "q", step, now, ch, pr, rng.random() < 0.8, sla=clocks)
+            remove = rng.random() < 0.1
+            c.update(v, remove=remove)
+            if remove:
+                views.pop(id_, None)
+            else:
+                views[id_] = v
+        else:
+            now += rng.choice([0.0, 1.0, 60.0, 700.0]) if rng.random() < 0.95 else -2000.0
+            got = {
+                (s.kpi, *[s.labels[k] for k in s.labels if k != "queue"]): s.value
+                for s in c.samples("q", now)
+                if s.kpi in ("open_tickets", "sla_at_risk", "sla_breached", "sla_breaching_soon")
+                and s.value
+            }
+            assert got == recount(views, now), (seed, step)
+
+
+def test_only_the_gauges_wanted_are_sampled() -> None:
+    c = CurrentState()
+    c.update(ticket("t1", sla(NOW + 600)), remove=False)
+    c.update(call("c1", NOW - 5), remove=False)
+    names = {s.kpi for s in c.samples("q", NOW, frozenset({"calls_waiting", "sla_at_risk"}))}
+    assert names == {"calls_waiting", "sla_at_risk"}

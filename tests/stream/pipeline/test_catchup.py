@@ -18,7 +18,7 @@ class Clock:
 def test_the_backlog_found_at_the_first_fetch_is_catching_up_until_processed() -> None:
     clock = Clock()
     state: dict[str, Offsets] = {"now": {TP: (0, None)}}
-    c = CatchUp(lambda: state["now"], max_lag=2000, settle=2.0, monotonic=clock)
+    c = CatchUp(lambda: state["now"], max_delay=10.0, settle=2.0, monotonic=clock)
     assert c() and "nothing fetched" in c.reason
     state["now"] = {TP: (0, 500)}  # a small backlog: less than one batch, still a backlog
     assert c() and "500 records to go" in c.reason
@@ -30,22 +30,33 @@ def test_the_backlog_found_at_the_first_fetch_is_catching_up_until_processed() -
     assert not c()
 
 
-def test_a_live_worker_that_falls_behind_by_more_than_a_batch_is_catching_up() -> None:
+def test_a_live_worker_is_catching_up_once_records_older_than_max_delay_wait() -> None:
+    """However many records are in flight: 5,000 events/s keep thousands in flight."""
     clock = Clock()
     state: dict[str, Offsets] = {"now": {TP: (0, 0)}}
-    c = CatchUp(lambda: state["now"], max_lag=2000, settle=2.0, monotonic=clock)
+    c = CatchUp(lambda: state["now"], max_delay=10.0, settle=2.0, monotonic=clock)
     assert not c()
-    state["now"] = {TP: (0, 1500)}
-    assert not c()  # within one batch: live
-    state["now"] = {TP: (0, 2500)}
-    assert c() and "2500 records behind" in c.reason
+    for t in range(1, 60):  # 5,000 records a second, processed 2 s after they arrive
+        clock.t = float(t)
+        state["now"] = {TP: (max(0, (t - 2) * 5000), t * 5000)}
+        assert not c(), t
+    # then processing stalls at offset 285,000: live while what waits is under 10 s old
+    for t in range(60, 80):
+        clock.t = float(t)
+        state["now"] = {TP: (285_000, t * 5000)}
+        assert c() == (t > 67), t  # the records of t = 57 wait over 10 s from t = 68 on
+    assert "records over 10 s old not processed" in c.reason
+    for t in range(80, 84):  # caught up: catching up for `settle` more seconds
+        clock.t = float(t)
+        state["now"] = {TP: (t * 5000, t * 5000)}
+        assert c() == (t < 81), t  # last seen behind at t = 79
 
 
 def test_a_partition_assigned_later_brings_its_own_backlog() -> None:
     clock = Clock()
     other = ("support.tickets", 3)
     state: dict[str, Offsets] = {"now": {TP: (10, 10)}}
-    c = CatchUp(lambda: state["now"], max_lag=2000, settle=0.0, monotonic=clock)
+    c = CatchUp(lambda: state["now"], max_delay=10.0, settle=0.0, monotonic=clock)
     assert not c()
     state["now"] = {TP: (10, 10), other: (0, 40)}
     assert c() and c.reason.startswith("support.tickets[3]")
