@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from alerts.config import Rule
 from alerts.snapshot import KpiSample
 from stream.backtest.gauges import Sampler
-from stream.backtest.horizon import NEVER, Watch, next_change
+from stream.backtest.horizon import NEVER, next_change
 from stream.backtest.sources import Bad
 from stream.config.root import Config
 from stream.core import build_stages
@@ -88,7 +88,6 @@ class Replay:
         self._changed: set[str] = set()  # the queues a view reached since their last sample
         self._moves: dict[str, float] = {}  # queue → when its samples next move by themselves
         self._rules_due = NEVER  # when the rules next need a tick (their timers)
-        self._watch: defaultdict[str, Watch] = defaultdict(Watch)  # per queue
 
     def apply(self, ev: Event) -> None:
         """Apply one event to its entity stage and the views it changes to the queue stage."""
@@ -111,8 +110,6 @@ class Replay:
             _, late = self.queues.apply(0, view.encode())
             self.counts["late"] += len(late)
             self._changed.add(view.queue)
-            if (q := self.queues.kpis[0].get(view.queue)) is not None:
-                self._watch[view.queue].add(view, q)
 
     def _catch_up(self, q: QueueKpis) -> None:
         """Move a queue's clock to the last tick passed, as sampling it there would have."""
@@ -192,9 +189,8 @@ class Replay:
     def _sample(self, q: QueueKpis, tick: float, sampler: Sampler) -> list[KpiSample]:
         name = q.queue
         self._changed.discard(name)
-        watch = self._watch[name]
-        samples = sampler.sample(q, tick, watch.pending.next(q))
-        self._moves[name] = next_change(q, tick, sampler, watch)
+        samples = sampler.sample(q, tick, q.next_due())
+        self._moves[name] = next_change(q, tick, sampler)
         return samples
 
     def _evict(self) -> None:

@@ -44,7 +44,7 @@ from stream.pipeline.stages import EntityStage, QueueStage
 log = logging.getLogger("kpiwatch.agents")
 
 EVICT_EVERY = 60.0  # seconds between retention sweeps
-CHECKPOINT_BACKOFF = 10  # a checkpoint takes at most ~1/10 of the worker's time
+CHECKPOINT_BACKOFF = 10  # checkpoints take at most ~1/10 of the worker's time, all tables
 CHECKPOINT_POLL = 0.5  # seconds between looks for a table due and without a write in flight
 REBUILD_SLICE = 2000  # records rebuilt between yields to the event loop (~10 ms)
 _ALERT_KEY = ALERT_PREFIX.encode()
@@ -172,8 +172,10 @@ class Processor:
         """Save a checkpoint of the owned partitions of each table that is due.
 
         A table is due `checkpoint_interval` after its last save, and at least
-        CHECKPOINT_BACKOFF times as long as that save took (it costs time in proportion
-        to the state); at a clean stop (`final`) every table is due. A table with a
+        CHECKPOINT_BACKOFF × (number of tables) times as long as that save took (it
+        costs time in proportion to the state; all tables together then take at most
+        1/CHECKPOINT_BACKOFF of the worker's time); at a clean stop (`final`) every
+        table is due. A table with a
         write in flight is retried at the next poll (skipped at a stop).
         """
         if not self.ready:
@@ -195,7 +197,8 @@ class Processor:
             for snap in snaps:
                 store.saved_at(snap)
             took = time.monotonic() - began
-            self._due[name] = began + max(self.spec.checkpoint_interval, CHECKPOINT_BACKOFF * took)
+            backoff = CHECKPOINT_BACKOFF * len(self.tables) * took
+            self._due[name] = began + max(self.spec.checkpoint_interval, backoff)
             log.debug("checkpointed %s (%d partitions) in %.3f s", name, len(snaps), took)
 
     async def _on_shutdown(self, sender: Any, **_: Any) -> None:

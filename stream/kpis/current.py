@@ -184,6 +184,20 @@ class SlaCounts:
             heapq.heapify(self.heap)
         return self.counts
 
+    def next_edge(self) -> float:
+        """Return the soonest instant after the last `at` when a count may change (inf: none).
+
+        Call it right after `at`: tickets updated since are not counted yet.
+        """
+        heap, held = self.heap, self.held
+        while heap:
+            edge, _, key, entry = heap[0]
+            h = held.get(key)
+            if h is not None and h[0] is entry:
+                return edge
+            heapq.heappop(heap)
+        return math.inf
+
     def _count(
         self, key: str, held: tuple[Open, tuple[Count, ...]] | None, entry: Open | None, now: float
     ) -> None:

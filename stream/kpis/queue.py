@@ -24,6 +24,8 @@ bookkeeping of "late" facts is needed. The windows' clock (`watermark`,
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Iterator, Mapping
 from sys import intern
 
@@ -52,6 +54,10 @@ class QueueKpis:
         self.watermark = 0.0  # newest event time seen in this queue, any source
         self.clock = 0.0  # max(watermark, latest `now` of samples)
         self.pending: dict[Slot, tuple[str, str]] = {}  # → (channel, priority) of its view
+        # (due, slot) of the pending facts, soonest first; lazily deleted (an entry
+        # counts while its slot is still pending): a sample finds the facts due
+        # without reading every pending one (a breach fact per open SLA clock)
+        self._due: list[tuple[float, Slot]] = []
         self._shared: dict[tuple[str, str], tuple[str, str]] = {}
 
     def apply(
@@ -108,6 +114,7 @@ class QueueKpis:
             labels = _labels(view)
             slot = (key, intern(fact[0]), *fact[1:])
             self.pending[slot] = self._shared.setdefault(labels, labels)
+            heapq.heappush(self._due, (fact[1], slot))
         else:
             self._window(fact[1], contribution(fact, view, self.opts), 1)
 
@@ -132,12 +139,32 @@ class QueueKpis:
     def _promote(self, now: float) -> None:
         """Add the pending facts whose time has come."""
         self.clock = max(self.clock, now)
-        due = [slot for slot in self.pending if slot[2] <= now]
-        for slot in due:
-            channel, priority = self.pending.pop(slot)
+        due, pending = self._compacted(), self.pending
+        while due and due[0][0] <= now:
+            slot = heapq.heappop(due)[1]
+            labels = pending.pop(slot, None)
+            if labels is None:
+                continue  # retracted, or a second entry of a slot pending again
+            channel, priority = labels
             fact = slot[1:]
             like = View("", "", self.queue, 0, fact[1], channel, priority)  # what adders read
             self._window(fact[1], contribution(fact, like, self.opts), 1)
+
+    def _compacted(self) -> list[tuple[float, Slot]]:
+        """Return the heap of due times, rebuilt once stale entries outnumber live ones 4:1."""
+        if len(self._due) > 64 + 4 * len(self.pending):
+            self._due = [(slot[2], slot) for slot in self.pending]
+            heapq.heapify(self._due)
+        return self._due
+
+    def next_due(self) -> float:
+        """Return when the soonest pending fact comes due (infinity if none is pending)."""
+        due, pending = self._compacted(), self.pending
+        while due:
+            if due[0][1] in pending:
+                return due[0][0]
+            heapq.heappop(due)
+        return math.inf
 
     def samples(self, now: float, only: Selection | None = None) -> Iterator[KpiSample]:
         """Yield the KPI samples of this queue as of `now` (a superset of `only`, if given)."""
