@@ -7,7 +7,8 @@ own and times (1) until `/metrics` shows it waiting (event→metric; polled ever
 a scrape while views arrive renders a fresh KPI snapshot, so polling faster loads the
 worker it measures) and (2) until the webhook of a rule `calls_waiting >= 1` (for 0s,
 group_wait 0s) on the probe queues receives its firing alert (breach→webhook). Prints
-p50/p99 of both, the rate the worker took in, and its CPU per event.
+p50/p99 of both, the rate the worker took in, and its CPU per event. Alone:
+`python bench/steady.py --rate 5000 --seconds 60`.
 
 (e) `memory(...)`: a worker on empty topics, ready; its RSS; then `n` distinct
 `ticket.created` (open tickets, now), consumed; its RSS again: growth ÷ n.
@@ -15,11 +16,13 @@ p50/p99 of both, the rate the worker took in, and its CPU per event.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -35,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import restart  # bench/restart.py: its ticket records and producer
 from alert_latency import Sink  # bench/alert_latency.py: a webhook that stamps arrivals
 
+from stream import native
 from stream.dev.broker import EmbeddedBroker
 from stream.dev.traffic import TrafficModel
 from tests.support.worker import Topics, WorkerProcess, new_port, sample, write_config
@@ -237,5 +241,30 @@ def quantiles(xs: list[float]) -> str:
     return f"{q[49] * 1000:.0f} ms / {q[98] * 1000:.0f} ms"
 
 
+def main() -> None:
+    """Row (d) alone: `python bench/steady.py [--rate 5000] [--seconds 60]`."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rate", type=float, default=5000.0, help="events/s")
+    ap.add_argument("--seconds", type=float, default=60.0)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="kpiwatch-steady-"))
+    with EmbeddedBroker(port=0, log_path=tmp / "broker.log") as broker:
+        load = steady(broker, tmp, args.rate, args.seconds)
+    print(f"\nkpiwatch bench (d) — core {native.status()}\n")
+    print("| measure | value |\n|---|---|")
+    print(
+        f"| (d) steady {args.rate:,.0f} events/s for {args.seconds:g} s: sent / taken in "
+        f"| {load['sent'] / args.seconds:,.0f} / {load['taken'] / load['seconds']:,.0f} events/s,"
+        f" worker CPU {load['cpu'] / max(load['taken'], 1) * 1e6:.0f} µs/event |"
+    )
+    print(f"| (d) event→metric p50 / p99 | {quantiles(load['metric'])} |")
+    print(
+        f"| (d) breach→webhook p50 / p99 | {quantiles(load['hook'])}"
+        f" ({load['missed_hooks']} probes not notified in 30 s) |"
+    )
+
+
 if __name__ == "__main__" and sys.argv[1:2] == ["produce"]:
     produce(sys.argv[2], json.loads(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))
+elif __name__ == "__main__":
+    main()

@@ -8,6 +8,8 @@ for a field the event leaves out.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -36,7 +38,20 @@ def _compact(value: Any) -> Any:
     return value
 
 
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """Return a function of an event giving the values of `names` as a tuple (C speed)."""
+    if not names:
+        return lambda _event: ()
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda event: (one(event),)
+    return attrgetter(*names)
+
+
+_GETTERS = {type_: _getter(names) for type_, names in FIELDS.items()}
+
+
 def item_of(event: Any) -> tuple[Any, ...]:
     """Return the compact tuple an entity keeps of `event`."""
     type_ = sys.intern(event.type)
-    return (type_, *(_compact(getattr(event, name)) for name in FIELDS[type_]))
+    return (type_, *map(_compact, _GETTERS[type_](event)))
