@@ -10,11 +10,13 @@ the views topic; offsets as (committed, highwater)):
 - the records that were there when it got the partition (the highwater of its
   first fetch) are not all processed and committed: the backlog, whatever its
   size, after downtime, on first deployment, after a rebalance; or
-- records that were there `max_delay` seconds ago are not all processed: it fell
-  behind. A delay, not a number of records: at 5,000 events/s a live worker always
-  has a few thousand records in flight (a fetched batch, the views between the
-  stages, the second between commits), and holding notifications then would page
-  late exactly when traffic is high;
+- it fell behind: records that were there `max_delay` seconds ago are not all
+  processed, or more than `max_lag` records are not (a burst of history written
+  into a live worker is a backlog from its first fetch on, even if it is read in
+  less than `max_delay`). Mostly a delay, not a number of records: at 5,000
+  events/s a live worker always has thousands of records in flight (fetched
+  batches, the views between the stages, the second between commits), and
+  holding notifications then would page late exactly when traffic is high;
 
 and for `settle` seconds after (views still in flight between the two stages).
 Event time alone cannot tell a backlog from a quiet queue or from a replay of old
@@ -29,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 MAX_DELAY = 10.0  # seconds: a worker further behind than this is catching up
+MAX_LAG = 20_000  # records unprocessed on one partition: 10 batches (KafkaSpec.batch_max)
 SETTLE = 2.0  # seconds
 Offsets = Mapping[tuple[str, int], tuple[int, int | None]]  # (topic, part) → (committed, hw)
 
@@ -40,11 +43,12 @@ class CatchUp:
         self,
         offsets: Callable[[], Offsets],
         max_delay: float = MAX_DELAY,
+        max_lag: int = MAX_LAG,
         settle: float = SETTLE,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.offsets, self.monotonic = offsets, monotonic
-        self.max_delay, self.settle = max_delay, settle
+        self.max_delay, self.max_lag, self.settle = max_delay, max_lag, settle
         self.reason = "starting"  # why it is (or last was) catching up
         self.backlog: dict[tuple[str, int], int] = {}  # partition → highwater at first fetch
         # partition → (when, highwater) seen, the newest one over `max_delay` old first
@@ -62,9 +66,12 @@ class CatchUp:
                 reason = reason or f"{topic}[{part}]: nothing fetched yet"
                 continue
             end = self.backlog.setdefault((topic, part), hw)
+            then = self._highwater_ago((topic, part), now, hw)
             if done < end:
                 reason = reason or f"{topic}[{part}]: backlog, {end - done} records to go"
-            elif done < (then := self._highwater_ago((topic, part), now, hw)):
+            elif hw - done > self.max_lag:
+                reason = reason or f"{topic}[{part}]: behind, {hw - done} records not processed"
+            elif done < then:
                 late = f"{then - done} records over {self.max_delay:g} s old not processed"
                 reason = reason or f"{topic}[{part}]: behind, {late}"
         return reason

@@ -34,7 +34,7 @@ def test_a_live_worker_is_catching_up_once_records_older_than_max_delay_wait() -
     """However many records are in flight: 5,000 events/s keep thousands in flight."""
     clock = Clock()
     state: dict[str, Offsets] = {"now": {TP: (0, 0)}}
-    c = CatchUp(lambda: state["now"], max_delay=10.0, settle=2.0, monotonic=clock)
+    c = CatchUp(lambda: state["now"], 10.0, max_lag=10**6, settle=2.0, monotonic=clock)
     assert not c()
     for t in range(1, 60):  # 5,000 records a second, processed 2 s after they arrive
         clock.t = float(t)
@@ -60,3 +60,13 @@ def test_a_partition_assigned_later_brings_its_own_backlog() -> None:
     assert not c()
     state["now"] = {TP: (10, 10), other: (0, 40)}
     assert c() and c.reason.startswith("support.tickets[3]")
+
+
+def test_a_burst_of_more_than_max_lag_records_is_a_backlog_at_once() -> None:
+    """History written into a live worker: held from the first fetch that shows it."""
+    clock = Clock()
+    state: dict[str, Offsets] = {"now": {TP: (100, 100)}}
+    c = CatchUp(lambda: state["now"], max_delay=10.0, max_lag=20_000, monotonic=clock)
+    assert not c()
+    state["now"] = {TP: (100, 60_100)}
+    assert c() and "60000 records not processed" in c.reason
