@@ -61,12 +61,12 @@ class CurrentState:
             old = self.open_tickets.pop(k, None)
             if old is not None:
                 self.open_cp[(old[0], old[1])] -= 1
+                self.sla.remove(old)
             if not remove and v.active:
                 o = _open(v)
                 self.open_tickets[k] = o
                 self.open_cp[(o[0], o[1])] += 1
-            if old is not None or k in self.open_tickets:
-                self.sla.dirty.add(k)
+                self.sla.add(k, o)
         elif v.kind == "call":
             if remove or not v.active or v.since is None:
                 self.waiting.pop(k, None)
@@ -138,85 +138,80 @@ Count = tuple[str, str, str]  # ("risk" | "breached", priority, target) or ("soo
 class SlaCounts:
     """One queue's SLA gauges as counts, moved by the tickets updated and the edges crossed.
 
-    Each open ticket's part is what it counts for (at risk, breached, breaching soon per
-    target) as of the time it was last counted; it changes only when the ticket's entry
-    does (`dirty`, filled by `CurrentState.update`) or when one of its clocks crosses an
-    edge (a heap, lazily deleted: an entry counts while the ticket still holds the very
-    entry pushed). An earlier `now` than the last one (the clock moved back: replay and
-    live clocks switched) counts everything again.
+    The counts are as of `last`, the latest instant asked for. A ticket's part (at
+    risk, breached, breaching soon, per target) stays the same between the edges of
+    its clocks, so it is counted once when its entry comes (`add`), taken back when
+    the entry goes (`remove`: its part as of `last`, which is what was counted), and
+    counted again only when `at(now)` passes one of its edges (a heap of each
+    entry's next edge, lazily deleted: an entry counts while the ticket still holds
+    it). Nothing is kept per ticket but its heap entry. An earlier `now` than `last`
+    (replay and live clocks switched) counts everything again.
     """
 
     def __init__(self, tickets: dict[str, Open]) -> None:
         self.tickets = tickets
         self.counts: Counter[Count] = Counter()
-        self.held: dict[str, tuple[Open, tuple[Count, ...]]] = {}  # key → entry, its part
-        self.dirty: set[str] = set()
         self.heap: list[tuple[float, int, str, Open]] = []  # (next edge, seq, key, entry)
         self.last = -math.inf
         self._seq = 0
         self._names: dict[Count, Count] = {}  # one tuple per count name, shared by tickets
 
+    def add(self, key: str, entry: Open) -> None:
+        """Count the entry a ticket now holds (`tickets[key]` is `entry`)."""
+        self._push(key, entry, self._count(entry, self.last, 1))
+        if len(self.heap) > 64 + 4 * len(self.tickets):
+            self._rebuild_heap()
+
+    def remove(self, entry: Open) -> None:
+        """Take back the part of an entry a ticket no longer holds."""
+        self._count(entry, self.last, -1)
+
     def at(self, now: float) -> Counter[Count]:
         """Return the counts as of `now`."""
-        if now < self.last:
+        last, tickets, heap = self.last, self.tickets, self.heap
+        if now < last:
             self.counts.clear()
-            self.held.clear()
-            self.heap.clear()
-            self.dirty = set(self.tickets)
-        self.last = now
-        tickets = self.tickets
-        for key in self.dirty:
-            entry = tickets.get(key)
-            held = self.held.get(key)
-            if held is not None and held[0] is entry:
-                continue
-            self._count(key, held, entry, now)
-        self.dirty.clear()
-        heap = self.heap
+            self.last = now
+            self.heap = []
+            for key, entry in tickets.items():
+                self._push(key, entry, self._count(entry, now, 1))
+            return self.counts
         while heap and heap[0][0] <= now:
             _, _, key, entry = heapq.heappop(heap)
-            held = self.held.get(key)
-            if held is not None and held[0] is entry:
-                self._count(key, held, entry, now)
-        if len(heap) > 64 + 4 * len(self.held):
-            live = self.held
-            self.heap = [x for x in heap if (h := live.get(x[2])) is not None and h[0] is x[3]]
-            heapq.heapify(self.heap)
+            if tickets.get(key) is entry:
+                self._count(entry, last, -1)
+                self._push(key, entry, self._count(entry, now, 1))
+        self.last = now
         return self.counts
 
     def next_edge(self) -> float:
-        """Return the soonest instant after the last `at` when a count may change (inf: none).
-
-        Call it right after `at`: tickets updated since are not counted yet.
-        """
-        heap, held = self.heap, self.held
+        """Return the soonest instant after `last` when a count may change (inf: none)."""
+        heap, tickets = self.heap, self.tickets
         while heap:
             edge, _, key, entry = heap[0]
-            h = held.get(key)
-            if h is not None and h[0] is entry:
+            if tickets.get(key) is entry:
                 return edge
             heapq.heappop(heap)
         return math.inf
 
-    def _count(
-        self, key: str, held: tuple[Open, tuple[Count, ...]] | None, entry: Open | None, now: float
-    ) -> None:
-        counts = self.counts
-        if held is not None:
-            for name in held[1]:
-                counts[name] -= 1
-        if entry is None:
-            self.held.pop(key, None)
-            return
-        part, edge = _part(entry, now)
-        names = self._names
-        shared = tuple([names.setdefault(n, n) for n in part])
-        for name in shared:
-            counts[name] += 1
-        self.held[key] = (entry, shared)
+    def _count(self, entry: Open, at: float, sign: int) -> float:
+        """Add (`sign` 1) or take back (-1) the part of `entry` as of `at`; return its next edge."""
+        part, edge = _part(entry, at)
+        counts, names = self.counts, self._names
+        for name in part:
+            counts[names.setdefault(name, name)] += sign
+        return edge
+
+    def _push(self, key: str, entry: Open, edge: float) -> None:
         if edge < math.inf:
             self._seq += 1
             heapq.heappush(self.heap, (edge, self._seq, key, entry))
+
+    def _rebuild_heap(self) -> None:
+        """Drop the stale entries: one per ticket with an edge ahead."""
+        self.heap = []
+        for key, entry in self.tickets.items():
+            self._push(key, entry, _part(entry, self.last)[1])
 
 
 def _part(o: Open, now: float) -> tuple[list[Count], float]:
@@ -252,6 +247,13 @@ def _part(o: Open, now: float) -> tuple[list[Count], float]:
     return part, edge if edge > now else math.nextafter(now, math.inf)
 
 
+_HORIZONS: dict[float, float] = {}  # the policies' at_risk values: one float object each
+
+
+def _shared(horizon: float) -> float:
+    return _HORIZONS.setdefault(horizon, horizon)
+
+
 def _open(v: View) -> Open:
     """Return what the gauges read of an open ticket (its met targets count no more).
 
@@ -262,6 +264,6 @@ def _open(v: View) -> Open:
         x
         for s in v.sla
         if s.met_at is None
-        for x in (intern(s.target), s.due_at, s.remaining, s.horizon)
+        for x in (intern(s.target), s.due_at, s.remaining, _shared(s.horizon))
     ]
     return (intern(v.channel), intern(v.priority), *clocks)

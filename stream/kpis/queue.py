@@ -39,7 +39,7 @@ from stream.kpis.windows import Acc, RollingWindow
 
 __all__ = ["AGENT_STATUSES", "Late", "QueueKpis"]
 
-Slot = tuple[str, str, float, float]  # (view key, *fact) of a fact after the queue's clock
+Slot = tuple[float, str, str, float]  # (at, view key, name, value): a fact after the clock
 Late = tuple[str, str]  # (fact name, window name): a new fact that window no longer holds
 
 
@@ -54,10 +54,11 @@ class QueueKpis:
         self.watermark = 0.0  # newest event time seen in this queue, any source
         self.clock = 0.0  # max(watermark, latest `now` of samples)
         self.pending: dict[Slot, tuple[str, str]] = {}  # → (channel, priority) of its view
-        # (due, slot) of the pending facts, soonest first; lazily deleted (an entry
-        # counts while its slot is still pending): a sample finds the facts due
+        # the pending slots, soonest first (a slot starts with its time); lazily
+        # deleted (an entry counts while its slot is still pending): a sample finds
+        # the facts due without reading every pending one (a breach per SLA clock)
         # without reading every pending one (a breach fact per open SLA clock)
-        self._due: list[tuple[float, Slot]] = []
+        self._due: list[Slot] = []
         self._shared: dict[tuple[str, str], tuple[str, str]] = {}
 
     def apply(
@@ -112,15 +113,15 @@ class QueueKpis:
             # its labels, not its contribution: an `Acc` per pending fact would cost ~1 KB;
             # its name interned: a decoded view's strings are its own (~60 B each)
             labels = _labels(view)
-            slot = (key, intern(fact[0]), *fact[1:])
+            slot = (fact[1], key, intern(fact[0]), fact[2])
             self.pending[slot] = self._shared.setdefault(labels, labels)
-            heapq.heappush(self._due, (fact[1], slot))
+            heapq.heappush(self._due, slot)
         else:
             self._window(fact[1], contribution(fact, view, self.opts), 1)
 
     def _retract(self, key: str, view: View, fact: Fact) -> None:
         """Take a fact back out (a no-op in the windows that no longer hold it)."""
-        if self.pending.pop((key, *fact), None) is not None:
+        if self.pending.pop((fact[1], key, fact[0], fact[2]), None) is not None:
             return
         if fact[0] in SPAN_FACTS:
             self._span(fact, -1)
@@ -141,19 +142,19 @@ class QueueKpis:
         self.clock = max(self.clock, now)
         due, pending = self._compacted(), self.pending
         while due and due[0][0] <= now:
-            slot = heapq.heappop(due)[1]
+            slot = heapq.heappop(due)
             labels = pending.pop(slot, None)
             if labels is None:
                 continue  # retracted, or a second entry of a slot pending again
             channel, priority = labels
-            fact = slot[1:]
+            fact = (slot[2], slot[0], slot[3])
             like = View("", "", self.queue, 0, fact[1], channel, priority)  # what adders read
             self._window(fact[1], contribution(fact, like, self.opts), 1)
 
-    def _compacted(self) -> list[tuple[float, Slot]]:
+    def _compacted(self) -> list[Slot]:
         """Return the heap of due times, rebuilt once stale entries outnumber live ones 4:1."""
         if len(self._due) > 64 + 4 * len(self.pending):
-            self._due = [(slot[2], slot) for slot in self.pending]
+            self._due = list(self.pending)
             heapq.heapify(self._due)
         return self._due
 
@@ -161,7 +162,7 @@ class QueueKpis:
         """Return when the soonest pending fact comes due (infinity if none is pending)."""
         due, pending = self._compacted(), self.pending
         while due:
-            if due[0][1] in pending:
+            if due[0] in pending:
                 return due[0][0]
             heapq.heappop(due)
         return math.inf
