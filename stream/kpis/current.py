@@ -145,7 +145,9 @@ class SlaCounts:
     counted again only when `at(now)` passes one of its edges (a heap of each
     entry's next edge, lazily deleted: an entry counts while the ticket still holds
     it). Nothing is kept per ticket but its heap entry. An earlier `now` than `last`
-    (replay and live clocks switched) counts everything again.
+    (replay and live clocks switched) counts everything again, and so does the first
+    `at` after `recount()` (state restored in bulk: one count and one heapify then,
+    not a heap push per ticket).
     """
 
     def __init__(self, tickets: dict[str, Open]) -> None:
@@ -155,26 +157,39 @@ class SlaCounts:
         self.last = -math.inf
         self._seq = 0
         self._names: dict[Count, Count] = {}  # one tuple per count name, shared by tickets
+        self.stale = False  # counts and heap to be rebuilt at the next `at`
+
+    def recount(self) -> None:
+        """Count everything again at the next `at` (meanwhile tickets come and go uncounted)."""
+        self.stale = True
 
     def add(self, key: str, entry: Open) -> None:
         """Count the entry a ticket now holds (`tickets[key]` is `entry`)."""
+        if self.stale:
+            return
         self._push(key, entry, self._count(entry, self.last, 1))
         if len(self.heap) > 64 + 4 * len(self.tickets):
             self._rebuild_heap()
 
     def remove(self, entry: Open) -> None:
         """Take back the part of an entry a ticket no longer holds."""
+        if self.stale:
+            return
         self._count(entry, self.last, -1)
 
     def at(self, now: float) -> Counter[Count]:
         """Return the counts as of `now`."""
         last, tickets, heap = self.last, self.tickets, self.heap
-        if now < last:
+        if now < last or self.stale:
             self.counts.clear()
-            self.last = now
-            self.heap = []
+            self.last, self.stale = now, False
+            heap = self.heap = []
             for key, entry in tickets.items():
-                self._push(key, entry, self._count(entry, now, 1))
+                edge = self._count(entry, now, 1)
+                if edge < math.inf:
+                    self._seq += 1
+                    heap.append((edge, self._seq, key, entry))
+            heapq.heapify(heap)
             return self.counts
         while heap and heap[0][0] <= now:
             _, _, key, entry = heapq.heappop(heap)

@@ -71,6 +71,8 @@ class QueueKpis:
         """
         if not key:
             key = new.key if new is not None else old.key if old is not None else ""
+        if restoring and new is not None:  # a bulk load: the SLA counts once, after it
+            self.current.sla.recount()
         # the same fact counts under other labels when channel or priority changed
         moved = old is not None and new is not None and _labels(old) != _labels(new)
         gone: set[Fact] | frozenset[Fact] = frozenset()
