@@ -135,6 +135,9 @@ class CurrentState:
 Count = tuple[str, str, str]  # ("risk" | "breached", priority, target) or ("soon", target, within)
 
 
+STEP_BACK_S = 1.0  # seconds: an instant this much before the last is served as of the last
+
+
 class SlaCounts:
     """One queue's SLA gauges as counts, moved by the tickets updated and the edges crossed.
 
@@ -144,8 +147,10 @@ class SlaCounts:
     the entry goes (`remove`: its part as of `last`, which is what was counted), and
     counted again only when `at(now)` passes one of its edges (a heap of each
     entry's next edge, lazily deleted: an entry counts while the ticket still holds
-    it). Nothing is kept per ticket but its heap entry. An earlier `now` than `last`
-    (replay and live clocks switched) counts everything again, and so does the first
+    it). Nothing is kept per ticket but its heap entry. A `now` up to STEP_BACK_S
+    before `last` is answered as of `last`, as the windows do (they only move forward):
+    a scrape that took its instant before an alert round that sampled first. Further
+    back (replay and live clocks switched) counts everything again, and so does the first
     `at` after `recount()` (state restored in bulk: one count and one heapify then,
     not a heap push per ticket).
     """
@@ -180,6 +185,8 @@ class SlaCounts:
     def at(self, now: float) -> Counter[Count]:
         """Return the counts as of `now`."""
         last, tickets, heap = self.last, self.tickets, self.heap
+        if last - STEP_BACK_S <= now < last and not self.stale:
+            return self.counts  # as of `last`, a moment later than asked
         if now < last or self.stale:
             self.counts.clear()
             self.last, self.stale = now, False
