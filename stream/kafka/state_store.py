@@ -66,7 +66,8 @@ class CheckpointStore(MemoryStore[bytes, bytes]):
         self.saved: dict[int, int] = {}  # partition → offset of its last checkpoint file
         self.replayed = 0  # changelog records applied since the last assignment
         self.inflight = 0
-        self.suspect: set[bytes] = set()  # keys whose value here may not be the log's last
+        # key → partition of the keys whose value here may not be the log's last
+        self.suspect: dict[bytes, int] = {}
         self._preload: asyncio.Future[tuple[dict[int, Snapshot], set[int]]] | None = None
 
     async def on_start(self) -> None:
@@ -229,12 +230,12 @@ class CheckpointStore(MemoryStore[bytes, bytes]):
         raise CheckpointMismatch(f"kpiwatch: {message}")
 
     @contextmanager
-    def writing(self, keys: list[bytes]) -> Iterator[None]:
-        """Mark a write of `keys` in flight; if it fails they are suspect until rewritten.
+    def writing(self, keys: list[tuple[bytes, int]]) -> Iterator[None]:
+        """Mark a write of `keys` (key, partition) in flight; if it fails they are suspect.
 
         A failed write may have reached the log or not: until a later write of the same
         key is confirmed, the store's value may not be the log's, and no checkpoint is
-        taken (the batch is read again, so its keys are normally rewritten soon).
+        taken. The table's next write sends them again (`repairs`).
         """
         self.inflight += 1
         try:
@@ -243,9 +244,20 @@ class CheckpointStore(MemoryStore[bytes, bytes]):
             self.suspect.update(keys)
             raise
         else:
-            self.suspect.difference_update(keys)
+            for key, _ in keys:
+                self.suspect.pop(key, None)
         finally:
             self.inflight -= 1
+
+    def repairs(self, fresh: set[bytes]) -> list[tuple[bytes, bytes | None, int]]:
+        """Return (key, value held now, partition) of the suspect keys not in `fresh`.
+
+        A batch whose write failed is read again, but its events are then duplicates:
+        nothing rewrites their keys, and checkpoints would stop for good. The next
+        write of the table sends them again with the value held now (None: deleted).
+        """
+        data = internals.memory_maps(self)[0]
+        return [(k, data.get(k), part) for k, part in self.suspect.items() if k not in fresh]
 
     def confirmed(self, marks: dict[int, Marker]) -> None:
         """Note the markers the broker confirmed at the end of a flush."""

@@ -72,12 +72,14 @@ class Writer:
         table = self.tables[table_name]
         changelog = table.changelog_topic.get_topic_name()
         state = [(key.encode(), value, part) for part, key, value in out.state]
-        with table.store.writing([k for k, _, _ in state]):  # checkpoints wait for the broker
+        state += table.store.repairs({k for k, _, _ in state})  # a failed write's keys
+        with table.store.writing([(k, p) for k, _, p in state]):  # checkpoints wait for the broker
             internals.store_put_many(table, state)
             parked = await self._send_all([(changelog, k, v, p, None) for k, v, p in state])
-            marks = await self._seal(changelog, {part for part, _, _ in out.state})
+            marks = await self._seal(changelog, {part for _, _, part in state})
             table.store.confirmed(marks)
-        table.store.suspect.update(r[1] for r in parked if r[1] is not None)  # not in the log
+        if parked:  # dead-lettered with their size: the store keeps them, checkpoints too
+            log.error("%d state records too large for the changelog parked", len(parked))
 
     async def _send_all(self, records: list[Record]) -> list[Record]:
         """Send records in one batch per partition, wait for the broker; park what it refuses.

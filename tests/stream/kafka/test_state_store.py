@@ -61,18 +61,22 @@ def test_no_snapshot_while_a_write_is_in_flight_or_one_failed_until_it_is_rewrit
     store: CheckpointStore,
 ) -> None:
     store.confirmed({0: (10, b"t0")})
-    with store.writing([b"a"]):
+    with store.writing([(b"a", 0)]):
         assert _snaps(store, {0}) == []
     assert len(_snaps(store, {0})) == 1
-    with pytest.raises(RuntimeError), store.writing([b"a", b"b"]):
+    _put(store, b"a", b"1", 0)
+    with pytest.raises(RuntimeError), store.writing([(b"a", 0), (b"b", 0)]):
         raise RuntimeError("broker down")
-    assert store.suspect == {b"a", b"b"} and _snaps(store, {0}) == []
-    with store.writing([b"a"]):
+    assert store.suspect == {b"a": 0, b"b": 0} and _snaps(store, {0}) == []
+    # the next write sends them again, with the value held now (b: deleted since)
+    assert sorted(store.repairs({b"c"}), key=str) == [(b"a", b"1", 0), (b"b", None, 0)]
+    assert store.repairs({b"a"}) == [(b"b", None, 0)]  # a is in the write already
+    with store.writing([(b"a", 0)]):
         pass
-    assert store.suspect == {b"b"} and _snaps(store, {0}) == []
-    with store.writing([b"b", b"c"]):
+    assert store.suspect == {b"b": 0} and _snaps(store, {0}) == []
+    with store.writing([(b"b", 0), (b"c", 0)]):
         pass
-    assert store.suspect == set() and len(_snaps(store, {0})) == 1
+    assert store.suspect == {} and len(_snaps(store, {0})) == 1
 
 
 async def test_a_loaded_checkpoint_sets_where_recovery_starts(

@@ -14,6 +14,7 @@ from stream.app import build_pipeline, kafka_spec
 from stream.config.root import Config
 from stream.dev.broker import EmbeddedBroker
 from stream.kafka.app import make_app
+from stream.kafka.internals import store_put_many
 from stream.kafka.outbox import Outbox
 from stream.kafka.processor import Processor
 from stream.kafka.writer import MARK_KEY
@@ -72,6 +73,43 @@ def test_a_record_too_large_for_the_producer_is_parked_and_the_batch_moves_on(
     ]
     text = _metrics(registry)
     assert sample(text, "kpiwatch_dead_letters_total", source="parked") == 1
+    # parked with its size, kept in the store: checkpoints go on (they stopped for good)
+    assert processor.tables["tickets"].store.suspect == {}
+
+
+def test_the_keys_of_a_failed_write_are_sent_again_by_the_next_write(
+    broker: EmbeddedBroker, topics: Topics, tmp_path: Path
+) -> None:
+    """A failed batch is read again as duplicates, which rewrite nothing: without this
+    its keys stayed suspect and the table was never checkpointed again."""
+    kafka = {"bootstrap_servers": broker.bootstrap, "client_id": topics.client_id}
+    config = Config.model_validate({"kafka": {**kafka, "partitions": 1, "topics": topics.names}})
+    spec = kafka_spec(config, {"tickets": 1, "calls": 1, "agents": 1}, str(tmp_path))
+    app = make_app(spec)
+    processor = Processor(
+        app, spec, build_pipeline(config, CollectorRegistry()), _Listener(), Outbox()
+    )
+    table = processor.tables["tickets"]
+    changelog = table.changelog_topic.get_topic_name()
+
+    async def write() -> None:
+        await app.producer.start()
+        try:
+            keys = [(b"t-lost", 0), (b"t-gone", 0)]
+            with pytest.raises(ConnectionError), table.store.writing(keys):  # refused, say
+                store_put_many(table, [(b"t-lost", b"lost state", 0), (b"t-gone", None, 0)])
+                raise ConnectionError("broker down")
+            assert table.store.suspect == {b"t-lost": 0, b"t-gone": 0}
+            await processor.writer.write("tickets", Output(state=[(0, "t-next", b"next")]))
+        finally:
+            await app.producer.stop()
+
+    asyncio.run(asyncio.wait_for(write(), 60))
+
+    written = {r.key: r.value for r in read_topic(broker.bootstrap, changelog)}
+    assert written[b"t-lost"] == b"lost state" and written[b"t-gone"] is None
+    assert written[b"t-next"] == b"next"
+    assert table.store.suspect == {}
 
 
 def _metrics(registry: CollectorRegistry) -> str:
