@@ -269,10 +269,12 @@ def _part(o: Open, now: float) -> tuple[list[Count], float]:
     return part, edge if edge > now else math.nextafter(now, math.inf)
 
 
-_HORIZONS: dict[float, float] = {}  # the policies' at_risk values: one float object each
+# the policies' at_risk values, one float object each (typed `object`: compiled, a float
+# is unboxed, and boxed anew wherever it is stored)
+_HORIZONS: dict[object, object] = {}
 
 
-def _shared(horizon: float) -> float:
+def _shared(horizon: object) -> object:
     return _HORIZONS.setdefault(horizon, horizon)
 
 
@@ -286,6 +288,7 @@ def _open(v: View) -> Open:
         x
         for s in v.sla
         if s.met_at is None
-        for x in (intern(s.target), s.due_at, s.remaining, _shared(s.horizon))
+        # getattr: read as an object (compiled, `s.horizon` is unboxed and boxed anew)
+        for x in (intern(s.target), s.due_at, s.remaining, _shared(getattr(s, "horizon")))  # noqa: B009
     ]
     return (intern(v.channel), intern(v.priority), *clocks)
