@@ -8,7 +8,8 @@ a window's oldest bucket leaves (windows slide), the local day turns (`today`),
 an SLA clock crosses a horizon, a call waits longer, an agent's run grows. The
 answer is conservative (earlier is always safe: the tick is just evaluated), and
 sampling the queue at any instant before it does nothing but move its clock.
-It reads the state of `stream.kpis` (never writes it); the replay's oracle test
+It reads the state of `stream.kpis` and changes none of it (it only brings a queue's
+SLA counts to `now`, where the sample just taken left them); the replay's oracle test
 (full evaluation every tick) checks the two agree.
 """
 
