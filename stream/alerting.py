@@ -214,7 +214,9 @@ class Alerting:
                 continue
             if d is not None:
                 self._known[fp] = part
-            out.append((part, ALERT_PREFIX + fp, None if d is None else orjson.dumps(d)))
+            # kept in the table store: copied to its size (orjson's buffer is ≥ 4 KiB)
+            value = None if d is None else memoryview(orjson.dumps(d)).tobytes()
+            out.append((part, ALERT_PREFIX + fp, value))
         return out
 
     async def reload(self) -> bool:
