@@ -56,8 +56,7 @@ class QueueKpis:
         self.pending: dict[Slot, tuple[str, str]] = {}  # → (channel, priority) of its view
         # the pending slots, soonest first (a slot starts with its time); lazily
         # deleted (an entry counts while its slot is still pending): a sample finds
-        # the facts due without reading every pending one (a breach per SLA clock)
-        # without reading every pending one (a breach fact per open SLA clock)
+        # the facts due without reading every pending one (a breach fact per open SLA clock)
         self._due: list[Slot] = []
         self._shared: dict[tuple[str, str], tuple[str, str]] = {}
 
