@@ -23,9 +23,11 @@ the changelog tail.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import faust
@@ -48,6 +50,40 @@ CHECKPOINT_BACKOFF = 10  # checkpoints take at most ~1/10 of the worker's time, 
 CHECKPOINT_POLL = 0.5  # seconds between looks for a table due and without a write in flight
 REBUILD_SLICE = 2000  # records rebuilt between yields to the event loop (~10 ms)
 _ALERT_KEY = ALERT_PREFIX.encode()
+
+
+class GcPause:
+    """The cyclic garbage collector waits while any table is rebuilt.
+
+    A rebuild makes millions of objects that live on; with the collector on, each
+    full pass traverses all made so far (300,000 open tickets, in-process: the tickets
+    stage rebuilt in 5.8 s with it, 1.6 s without). When the last rebuild ends, every
+    object then tracked is frozen (`gc.freeze`: moved to the permanent generation, at
+    no cost; later passes skip it) instead of being traversed once more on the way up.
+    What that costs: a reference cycle already garbage at that moment is never
+    collected (a few objects per rebalance; acyclic garbage is freed as always).
+
+        with pause.held():
+            ...  # rebuild
+    """
+
+    def __init__(self) -> None:
+        self.holders = 0
+        self.resume = False  # whether the collector was on when the first holder came
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if self.holders == 0:
+            self.resume = gc.isenabled()
+            gc.disable()
+        self.holders += 1
+        try:
+            yield
+        finally:
+            self.holders -= 1
+            if self.holders == 0 and self.resume:
+                gc.freeze()
+                gc.enable()
 
 
 class StateListener(Protocol):
@@ -103,6 +139,7 @@ class Processor:
         self._due: dict[str, float] = {}  # table → when its next checkpoint may start
         self._saving = asyncio.Lock()  # the timer's and the final checkpoint, one at a time
         self._rebuilds: dict[str, int] = {}  # table → rebuilds begun (a newer one stops older)
+        self._gc = GcPause()
         if spec.checkpoint_dir:
             app.timer(min(CHECKPOINT_POLL, spec.checkpoint_interval))(self.save_checkpoints)
         self._outbox = outbox
@@ -136,6 +173,13 @@ class Processor:
         return self.spec.views_topic if name == "queues" else self.spec.topics[name]
 
     async def _rebuild(self, name: str, stage: EntityStage | QueueStage, table: StateTable) -> None:
+        """Rebuild a stage from its recovered table, the garbage collector paused."""
+        with self._gc.held():
+            await self._rebuild_stage(name, stage, table)
+
+    async def _rebuild_stage(
+        self, name: str, stage: EntityStage | QueueStage, table: StateTable
+    ) -> None:
         """Rebuild a stage from its recovered table, yielding to the loop every slice."""
         run = self._rebuilds[name] = self._rebuilds.get(name, 0) + 1
         topic = self._source_topic(name)
